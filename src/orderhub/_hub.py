@@ -1,0 +1,498 @@
+"""The order hub: takes commands, keeps the aggregates, returns events."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from decimal import Decimal
+
+import attrs
+
+from orderhub._catalog import Catalog, CatalogPolicy, Item
+from orderhub._customers import CustomerMaster
+from orderhub._money import Money, exact_add, exact_mul, exact_sub, minor_units
+from orderhub._orders import Hold, HoldKind, LineQuantities, Order, OrderLine, OrderState
+from orderhub._queue import IntakeQueue, QueuePriority, default_priority
+from orderhub._requests import Discount, OrderRequest
+from orderhub._values import aware
+from orderhub.errors import (
+    CurrencyMismatch,
+    DuplicateId,
+    IdempotencyConflict,
+    InvalidMoney,
+    InvalidQuantity,
+    UnknownCurrency,
+    UnknownCustomer,
+    UnknownOrder,
+    UnknownSku,
+    ValidationError,
+)
+from orderhub.events import (
+    Event,
+    OrderCancelled,
+    OrderCaptured,
+    OrderHeld,
+    OrderHoldReleased,
+    OrderLineCancelled,
+    OrderStateChanged,
+)
+from orderhub.ports import Clock, IdFactory
+
+__all__ = ["Captured", "OrderHub"]
+
+_ZERO = Decimal(0)
+
+
+@attrs.frozen
+class Captured:
+    """What :meth:`OrderHub.capture` returns: the order and the events the capture produced.
+
+    ``is_duplicate`` is True when the request was a retry of one already captured: the
+    order is the one captured then, and ``events`` is empty because nothing changed.
+    """
+
+    order: Order
+    events: tuple[Event, ...]
+    is_duplicate: bool = False
+
+
+@attrs.frozen
+class _Priced:
+    currency: str
+    lines: tuple[OrderLine, ...]
+    total: Money
+
+
+class OrderHub:
+    """The hub: one intake queue for every channel, and the books it keeps.
+
+    The host injects the clock and the id factory; the hub reads neither the system clock
+    nor the environment and does no I/O. Every command validates everything first and
+    raises before changing anything, then applies and returns the events it produced (also
+    appended to :attr:`events`).
+    """
+
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        ids: IdFactory,
+        catalog_policy: CatalogPolicy = CatalogPolicy.STRICT,
+        queue_priority: QueuePriority = default_priority,
+    ) -> None:
+        self._clock = clock
+        self._ids = ids
+        self.catalog = Catalog(catalog_policy)
+        self.customers = CustomerMaster(clock, ids)
+        self._orders: dict[str, Order] = {}
+        self._requests: dict[str, tuple[OrderRequest | None, str]] = {}
+        self._queue = IntakeQueue(queue_priority)
+        self._events: list[Event] = []
+        self.customers._on_erase.append(self._erase_order_data)
+
+    # -- queries -------------------------------------------------------------------------
+
+    def order(self, order_id: str) -> Order:
+        """The current snapshot of order ``order_id``."""
+        try:
+            return self._orders[order_id]
+        except (KeyError, TypeError):
+            raise UnknownOrder("no such order", field="order_id", value=order_id) from None
+
+    def orders(self) -> Iterator[Order]:
+        """Every order, in capture order."""
+        return iter(self._orders.values())
+
+    def orders_of(self, customer_id: str) -> tuple[Order, ...]:
+        """The orders of a customer (including those of customers merged into it)."""
+        customer = self.customers.get(customer_id)
+        return tuple(self._orders[o] for o in customer.order_ids)
+
+    def queued(self) -> tuple[str, ...]:
+        """The ids of the orders waiting in the intake queue, next to be served first."""
+        return tuple(self._queue)
+
+    @property
+    def events(self) -> tuple[Event, ...]:
+        """The event log: every event the hub produced, oldest first."""
+        return tuple(self._events)
+
+    def _now(self) -> datetime:
+        return aware(self._clock.now(), "clock.now()")
+
+    def _record(self, events: Sequence[Event]) -> tuple[Event, ...]:
+        self._events.extend(events)
+        return tuple(events)
+
+    # -- capture -------------------------------------------------------------------------
+
+    def capture(self, request: OrderRequest) -> Captured:
+        """Capture an order from any channel onto the intake queue.
+
+        Validates the request against the catalog, prices it (order discounts spread over
+        the lines with :meth:`Money.allocate`), attaches it to the customer its identity
+        matches (or creates one; see :class:`CustomerMaster` for ambiguous identities),
+        records the attributes and consents captured with it, and queues it.
+
+        The same request again (same idempotency key, equal content) returns the first
+        order and changes nothing.
+
+        Raises:
+            IdempotencyConflict: the key was used by a different request.
+            UnknownSku, CurrencyMismatch, InvalidMoney, ValidationError: the request is
+                invalid; the error names the field. Nothing was changed.
+        """
+        if not isinstance(request, OrderRequest):
+            raise ValidationError("must be an OrderRequest", field="request", value=request)
+        key = request.key
+        seen = self._requests.get(key)
+        if seen is not None:
+            first, order_id = seen
+            if first is not None and first != request:
+                raise IdempotencyConflict(
+                    "this idempotency key was used by a different request",
+                    field="idempotency_key",
+                    value=key,
+                    entity_id=order_id,
+                )
+            return Captured(self._orders[order_id], (), is_duplicate=True)
+
+        now = self._now()
+        placed_at = request.placed_at or now
+        if placed_at > now:
+            raise ValidationError(
+                "must not lie in the future", field="placed_at", value=placed_at.isoformat()
+            )
+        priced = self._price(request)
+        try:
+            match = self.customers._match(request.customer, request.channel)
+        except UnknownCustomer as e:
+            raise UnknownCustomer(
+                "no such customer", field="customer.customer_id", value=e.value
+            ) from None
+
+        # Everything is valid: from here on, apply.
+        order_id = self._ids.new_id("order")
+        if order_id in self._orders:
+            raise DuplicateId("the id factory returned an id in use", field="id", value=order_id)
+        new_customer_id = self._ids.new_id("customer") if match.customer_id is None else None
+        customers = self.customers
+        customer, events = customers._identify(
+            request.customer, request.channel, now, match, new_customer_id, order_id
+        )
+        customer, more = customers._capture_attributes(
+            customer, request.attributes, placed_at, request.channel, order_id
+        )
+        events.extend(more)
+        customer, more = customers._record_consent(
+            customer, request.consents, placed_at, request.channel
+        )
+        events.extend(more)
+        order = Order(
+            id=order_id,
+            channel=request.channel,
+            customer_id=customer.id,
+            placed_at=placed_at,
+            captured_at=now,
+            currency=priced.currency,
+            lines=priced.lines,
+            idempotency_key=key,
+            external_id=request.external_id,
+            discounts=request.discounts,
+            ship_to=request.ship_to,
+            bill_to=request.bill_to,
+            context=request.context,
+            service_level=request.service_level,
+        )
+        self._orders[order_id] = order
+        self._requests[key] = (request, order_id)
+        self._queue.push(order)
+        events.append(
+            OrderCaptured(
+                occurred_at=now,
+                order_id=order_id,
+                customer_id=customer.id,
+                channel=request.channel,
+                external_id=request.external_id,
+                total=priced.total,
+                line_count=len(order.lines),
+            )
+        )
+        return Captured(order, self._record(events))
+
+    def _price(self, request: OrderRequest) -> _Priced:
+        # Works on Decimal amounts of one (checked) currency and builds Money only for what
+        # the order keeps: capture is on every order's path.
+        currency = request.currency
+        if currency is not None:
+            try:
+                minor_units(currency)
+            except UnknownCurrency:
+                raise UnknownCurrency(
+                    "not an active ISO 4217 currency code", field="currency", value=currency
+                ) from None
+        catalog = self.catalog
+        allow_priced = catalog.policy is CatalogPolicy.ALLOW_PRICED
+        rows: list[tuple[Item | None, Money, Decimal]] = []
+        nets: list[Decimal] = []
+        for i, lr in enumerate(request.lines):
+            item = catalog.find(lr.sku)
+            if lr.unit_price is not None and (item is not None or allow_priced):
+                price = lr.unit_price
+            elif item is not None:
+                price = item.price
+            else:
+                raise UnknownSku(
+                    "no such SKU in the catalog", field=f"lines[{i}].sku", value=lr.sku
+                )
+            if currency is None:
+                currency = price.currency
+            elif price.currency != currency:
+                raise CurrencyMismatch(
+                    f"order is in {currency}", field=f"lines[{i}].unit_price", value=str(price)
+                )
+            if price.amount < 0:
+                raise InvalidMoney(
+                    "must not be negative; credit through a credit note",
+                    field=f"lines[{i}].unit_price",
+                    value=str(price),
+                )
+            gross = exact_mul(price.amount, lr.quantity)
+            discount = (
+                _discount_total(lr.discounts, gross, currency, f"lines[{i}].discounts")
+                if lr.discounts
+                else _ZERO
+            )
+            rows.append((item, price, discount))
+            nets.append(exact_sub(gross, discount))
+        assert currency is not None
+        subtotal = _ZERO
+        for n in nets:
+            subtotal = exact_add(subtotal, n)
+        order_discount = (
+            _discount_total(request.discounts, subtotal, currency, "discounts")
+            if request.discounts
+            else _ZERO
+        )
+        zero = Money.zero(currency)
+        if order_discount:
+            shares: Sequence[Money] = Money._exact(order_discount, currency).allocate(nets)
+        else:
+            shares = [zero] * len(nets)
+        lines = []
+        for i, lr in enumerate(request.lines):
+            item, price, discount = rows[i]
+            lines.append(
+                OrderLine(
+                    line_no=i + 1,
+                    sku=lr.sku,
+                    description=item.description if item is not None else lr.sku,
+                    unit_price=price,
+                    quantities=LineQuantities(ordered=lr.quantity, open=lr.quantity),
+                    line_discount=Money._exact(discount, currency) if discount else zero,
+                    order_discount=shares[i],
+                    discounts=lr.discounts,
+                    owner=item.owner if item is not None else "main",
+                    category=item.category if item is not None else None,
+                    drop_ship_vendor=item.drop_ship_vendor if item is not None else None,
+                )
+            )
+        total = Money._exact(exact_sub(subtotal, order_discount), currency)
+        return _Priced(currency, tuple(lines), total)
+
+    # -- holds ---------------------------------------------------------------------------
+
+    def hold(self, order_id: str, kind: HoldKind, reason: str) -> tuple[Event, ...]:
+        """Hold an order (payment, fraud, credit, manual): it leaves the intake queue and
+        waits until every hold is released. Holding again with the same kind changes
+        nothing."""
+        order = self.order(order_id)
+        if not isinstance(kind, HoldKind):
+            raise ValidationError(
+                "must be a HoldKind", field="kind", value=kind, entity_id=order_id
+            )
+        if not isinstance(reason, str) or not reason.strip():
+            raise ValidationError(
+                "must be a non-empty string", field="reason", value=reason, entity_id=order_id
+            )
+        if any(h.kind is kind for h in order.holds):
+            return ()
+        now = self._now()
+        events: list[Event] = []
+        if order.state is not OrderState.ON_HOLD:
+            moved = order._moved(OrderState.ON_HOLD)
+            order = attrs.evolve(moved, resume_state=order.state)
+            events.append(
+                _state_changed(now, order_id, OrderState(order.resume_state), OrderState.ON_HOLD)
+            )
+        order = attrs.evolve(
+            order, holds=(*order.holds, Hold(kind=kind, reason=reason.strip(), placed_at=now))
+        )
+        self._orders[order_id] = order
+        self._queue.remove(order_id)
+        events.insert(
+            0,
+            OrderHeld(occurred_at=now, order_id=order_id, hold=kind.value, reason=reason.strip()),
+        )
+        return self._record(events)
+
+    def release_hold(self, order_id: str, kind: HoldKind) -> tuple[Event, ...]:
+        """Release one hold; when none is left the order resumes where it was (and goes back
+        on the queue if it was waiting there). Releasing a hold that is not there changes
+        nothing."""
+        order = self.order(order_id)
+        if not isinstance(kind, HoldKind):
+            raise ValidationError(
+                "must be a HoldKind", field="kind", value=kind, entity_id=order_id
+            )
+        remaining = tuple(h for h in order.holds if h.kind is not kind)
+        if len(remaining) == len(order.holds):
+            return ()
+        now = self._now()
+        events: list[Event] = [
+            OrderHoldReleased(occurred_at=now, order_id=order_id, hold=kind.value)
+        ]
+        order = attrs.evolve(order, holds=remaining)
+        if not remaining and order.resume_state is not None:
+            target = order.resume_state
+            order = attrs.evolve(order._moved(target), resume_state=None)
+            events.append(_state_changed(now, order_id, OrderState.ON_HOLD, target))
+        self._orders[order_id] = order
+        if order.state is OrderState.CAPTURED:
+            self._queue.push(order)
+        return self._record(events)
+
+    # -- cancellation --------------------------------------------------------------------
+
+    def cancel_line(
+        self, order_id: str, line_no: int, quantity: int | None = None, *, reason: str = ""
+    ) -> tuple[Event, ...]:
+        """Cancel ``quantity`` units (default: all that can be) of one line.
+
+        Units are taken from the open quantity first, then from the backordered.
+        Cancelling a line that has nothing left to cancel changes nothing.
+
+        Raises:
+            InvalidQuantity: more than the cancellable quantity was asked for.
+            IllegalTransition: the order has shipped or is closed.
+        """
+        order = self.order(order_id)
+        line = order.line(line_no)
+        q = line.quantities
+        cancellable = q.open + q.backordered
+        if quantity is None:
+            quantity = cancellable
+            if quantity == 0:
+                return ()
+        elif isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
+            raise InvalidQuantity(
+                "must be a positive integer", field="quantity", value=quantity, entity_id=order_id
+            )
+        if order.state is OrderState.CANCELLED:
+            return ()
+        order._check_lines_changeable()
+        if quantity > cancellable:
+            raise InvalidQuantity(
+                f"only {cancellable} unit(s) of line {line_no} can be cancelled",
+                field="quantity",
+                value=quantity,
+                entity_id=order_id,
+            )
+        from_open = min(quantity, q.open)
+        updated = order._with_quantities(
+            line_no,
+            open=q.open - from_open,
+            backordered=q.backordered - (quantity - from_open),
+            cancelled=q.cancelled + quantity,
+        )
+        return self._store_after_cancel(order, updated, [(line_no, quantity)], reason)
+
+    def cancel(self, order_id: str, *, reason: str = "") -> tuple[Event, ...]:
+        """Cancel everything still cancellable on every line of the order.
+
+        Cancelling an order already cancelled changes nothing.
+        """
+        order = self.order(order_id)
+        if order.state is OrderState.CANCELLED:
+            return ()
+        order._check_lines_changeable()
+        updated = order
+        cancelled: list[tuple[int, int]] = []
+        for line in order.lines:
+            q = line.quantities
+            n = q.open + q.backordered
+            if n:
+                updated = updated._with_quantities(
+                    line.line_no, open=0, backordered=0, cancelled=q.cancelled + n
+                )
+                cancelled.append((line.line_no, n))
+        return self._store_after_cancel(order, updated, cancelled, reason)
+
+    def _store_after_cancel(
+        self, before: Order, order: Order, cancelled: list[tuple[int, int]], reason: str
+    ) -> tuple[Event, ...]:
+        now = self._now()
+        events: list[Event] = [
+            OrderLineCancelled(
+                occurred_at=now, order_id=order.id, line_no=n, quantity=qty, reason=reason
+            )
+            for n, qty in cancelled
+        ]
+        if all(line.quantities.cancelled == line.quantity for line in order.lines):
+            order = attrs.evolve(order._moved(OrderState.CANCELLED), holds=(), resume_state=None)
+            events.append(_state_changed(now, order.id, before.state, OrderState.CANCELLED))
+            events.append(OrderCancelled(occurred_at=now, order_id=order.id, reason=reason))
+            self._queue.remove(order.id)
+        elif order.state is OrderState.PARTIALLY_SHIPPED and all(
+            line.quantities.shipped + line.quantities.cancelled == line.quantity
+            for line in order.lines
+        ):
+            order = order._moved(OrderState.SHIPPED)
+            events.append(_state_changed(now, order.id, before.state, OrderState.SHIPPED))
+        self._orders[order.id] = order
+        return self._record(events)
+
+    # -- personal data -------------------------------------------------------------------
+
+    def _erase_order_data(self, customer_id: str, order_ids: Sequence[str]) -> None:
+        for oid in order_ids:
+            order = self._orders[oid]
+            self._orders[oid] = attrs.evolve(
+                order,
+                ship_to=None if order.ship_to is None else order.ship_to.erased(),
+                bill_to=None if order.bill_to is None else order.bill_to.erased(),
+            )
+            key = order.idempotency_key
+            if key in self._requests:
+                self._requests[key] = (None, oid)
+
+
+def _state_changed(now: datetime, order_id: str, a: OrderState, b: OrderState) -> Event:
+    return OrderStateChanged(
+        occurred_at=now, order_id=order_id, from_state=a.value, to_state=b.value
+    )
+
+
+def _discount_total(
+    discounts: Sequence[Discount], base: Decimal, currency: str, field: str
+) -> Decimal:
+    """Σ of ``discounts`` on ``base`` (percentages rounded half-up per discount)."""
+    total = _ZERO
+    for j, d in enumerate(discounts):
+        if d.amount is not None:
+            if d.amount.currency != currency:
+                raise CurrencyMismatch(
+                    f"order is in {currency}", field=f"{field}[{j}].amount", value=str(d.amount)
+                )
+            total = exact_add(total, d.amount.amount)
+        else:
+            assert d.percent is not None
+            off = Money._exact(base, currency).multiply(d.percent.scaleb(-2))
+            total = exact_add(total, off.amount)
+    if total > base:
+        raise ValidationError(
+            f"discounts of {total} {currency} exceed the {base} {currency} they apply to",
+            field=field,
+            value=str(total),
+        )
+    return total

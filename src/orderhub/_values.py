@@ -1,0 +1,132 @@
+"""Small values shared across the areas: channels, geo points, addresses."""
+
+from __future__ import annotations
+
+import enum
+import math
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from orderhub._pii import mask
+from orderhub.errors import ValidationError
+
+__all__ = ["Address", "Channel", "ConsentChannel", "GeoPoint", "aware", "non_empty_text"]
+
+
+class Channel(enum.Enum):
+    """Where an order was captured."""
+
+    WEB = "web"
+    STORE = "store"
+    CALL_CENTRE = "call_centre"
+    MOBILE = "mobile"
+    MARKETPLACE = "marketplace"
+    EDI = "edi"
+
+
+class ConsentChannel(enum.Enum):
+    """A way marketing may contact a customer, each consented to separately."""
+
+    EMAIL = "email"
+    SMS = "sms"
+    POST = "post"
+    PHONE = "phone"
+
+
+def aware(value: object, field: str, entity_id: str | None = None) -> datetime:
+    """``value`` if it is a timezone-aware datetime, else a ``ValidationError``."""
+    if not isinstance(value, datetime):
+        raise ValidationError("must be a datetime", field=field, value=value, entity_id=entity_id)
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValidationError(
+            "must be timezone-aware", field=field, value=value.isoformat(), entity_id=entity_id
+        )
+    return value
+
+
+def non_empty_text(value: object, field: str, *, sensitive: bool = False) -> str:
+    """``value`` stripped, if it is a non-empty string."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(
+            "must be a non-empty string", field=field, value=value, sensitive=sensitive
+        )
+    return value.strip()
+
+
+def _coordinate(limit: float, name: str) -> Any:
+    def check(_: object, a: attrs.Attribute[Any], value: object) -> None:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValidationError("must be a number", field=name, value=value)
+        if not math.isfinite(value) or not -limit <= value <= limit:
+            raise ValidationError(f"must lie within ±{limit:g}", field=name, value=value)
+
+    return check
+
+
+@attrs.frozen(slots=True)
+class GeoPoint:
+    """A WGS 84 position in decimal degrees (``latitude`` ±90, ``longitude`` ±180).
+
+    Coordinates are not money: floats are fine here.
+    """
+
+    latitude: float = attrs.field(validator=_coordinate(90, "latitude"))
+    longitude: float = attrs.field(validator=_coordinate(180, "longitude"))
+
+    def distance_km(self, other: GeoPoint) -> float:
+        """Great-circle distance to ``other`` in kilometres (haversine, mean radius 6371 km)."""
+        lat1, lon1 = math.radians(self.latitude), math.radians(self.longitude)
+        lat2, lon2 = math.radians(other.latitude), math.radians(other.longitude)
+        h = (
+            math.sin((lat2 - lat1) / 2) ** 2
+            + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+        )
+        return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(h)))
+
+
+def _country(_: object, a: attrs.Attribute[Any], value: object) -> None:
+    if not (isinstance(value, str) and len(value) == 2 and value.isascii() and value.isupper()):
+        raise ValidationError(
+            "must be an ISO 3166-1 alpha-2 code in capitals", field="country", value=value
+        )
+
+
+def _opt_text(_: object, a: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and not isinstance(value, str):
+        raise ValidationError("must be a string or None", field=a.alias, value=value)
+
+
+def _required_text(_: object, a: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError("must be a non-empty string", field=a.alias, value=value)
+
+
+def _opt_geo(_: object, a: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and not isinstance(value, GeoPoint):
+        raise ValidationError("must be a GeoPoint or None", field="geo", value=value)
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class Address:
+    """A postal address; personal data, so its repr shows only country and region.
+
+    ``country`` is an ISO 3166-1 alpha-2 code; ``region`` a state/province code as the
+    country uses it. ``geo`` is optional and is what distance-based routing uses.
+    """
+
+    line1: str = attrs.field(validator=_required_text, repr=mask)
+    city: str = attrs.field(validator=_required_text, repr=mask)
+    country: str = attrs.field(validator=_country)
+    postal_code: str | None = attrs.field(default=None, validator=_opt_text, repr=mask)
+    line2: str | None = attrs.field(default=None, validator=_opt_text, repr=mask)
+    region: str | None = attrs.field(default=None, validator=_opt_text)
+    name: str | None = attrs.field(default=None, validator=_opt_text, repr=mask)
+    company: str | None = attrs.field(default=None, validator=_opt_text, repr=mask)
+    phone: str | None = attrs.field(default=None, validator=_opt_text, repr=mask)
+    geo: GeoPoint | None = attrs.field(default=None, validator=_opt_geo)
+
+    def erased(self) -> Address:
+        """This address with everything personal replaced: country and region stay (tax)."""
+        return Address(line1="erased", city="erased", country=self.country, region=self.region)

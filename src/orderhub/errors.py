@@ -1,0 +1,169 @@
+"""The one hierarchy of errors orderhub raises.
+
+Every error is an :class:`OrderhubError`. Errors caused by bad input also subclass the
+fitting builtin (``ValueError``, ``LookupError``) so that generic handlers keep working.
+Each error carries the ``field`` and ``value`` it is about and, where there is one, the id of
+the entity it concerns; the message is built from them. A command that raises has changed
+nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = [
+    "CurrencyMismatch",
+    "DuplicateId",
+    "IdempotencyConflict",
+    "IllegalTransition",
+    "InvalidMoney",
+    "InvalidPayload",
+    "InvalidQuantity",
+    "NotFound",
+    "OrderhubError",
+    "PayloadProblem",
+    "UnknownCurrency",
+    "UnknownCustomer",
+    "UnknownOrder",
+    "UnknownSku",
+    "ValidationError",
+]
+
+_UNSET: Any = object()
+
+
+class OrderhubError(Exception):
+    """Base of every error orderhub raises on purpose."""
+
+    field: str | None
+    value: Any
+    entity_id: str | None
+    reason: str
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        field: str | None = None,
+        value: Any = _UNSET,
+        entity_id: str | None = None,
+        sensitive: bool = False,
+    ) -> None:
+        self.reason = reason
+        self.field = field
+        self.value = None if value is _UNSET else value
+        self.entity_id = entity_id
+        parts = []
+        if entity_id is not None:
+            parts.append(f"[{entity_id}]")
+        if field is not None:
+            if value is _UNSET:
+                parts.append(f"{field}:")
+            else:
+                shown = "<redacted>" if sensitive else repr(value)
+                parts.append(f"{field}={shown}:")
+        parts.append(reason)
+        super().__init__(" ".join(parts))
+        self._sensitive = sensitive
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Errors cross process boundaries in hosts (task queues): keep every attribute.
+        kwargs = {"field": self.field, "entity_id": self.entity_id, "sensitive": self._sensitive}
+        if self.field is not None:
+            kwargs["value"] = self.value
+        return (_rebuild, (type(self), self.reason, kwargs))
+
+
+def _rebuild(cls: type[OrderhubError], reason: str, kwargs: dict[str, Any]) -> OrderhubError:
+    return cls(reason, **kwargs)
+
+
+class ValidationError(OrderhubError, ValueError):
+    """Input that breaks a rule of the domain; nothing was changed."""
+
+
+class InvalidMoney(ValidationError):
+    """An amount that is a float, not finite, or finer than its currency's minor unit."""
+
+
+class UnknownCurrency(ValidationError):
+    """A currency code that is not an active ISO 4217 code."""
+
+
+class CurrencyMismatch(ValidationError):
+    """Arithmetic or comparison between amounts in two currencies."""
+
+
+class InvalidQuantity(ValidationError):
+    """A quantity that is not a positive integer, or more than can be taken."""
+
+
+class IdempotencyConflict(ValidationError):
+    """The idempotency key was used before with a different request."""
+
+
+class IllegalTransition(ValidationError):
+    """A state change the state table does not allow."""
+
+
+class DuplicateId(ValidationError):
+    """An id that is already taken."""
+
+
+class NotFound(OrderhubError, LookupError):
+    """A look-up by id found nothing."""
+
+
+class UnknownSku(NotFound):
+    """A SKU the catalog does not know."""
+
+
+class UnknownCustomer(NotFound):
+    """A customer id the customer master does not know."""
+
+
+class UnknownOrder(NotFound):
+    """An order id the hub does not know."""
+
+
+class PayloadProblem:
+    """One problem found in a payload: where (``$.lines[0].quantity``) and what."""
+
+    __slots__ = ("message", "path")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (PayloadProblem, (self.path, self.message))
+
+    def __init__(self, path: str, message: str) -> None:
+        self.path = path
+        self.message = message
+
+    def __repr__(self) -> str:
+        return f"PayloadProblem({self.path!r}, {self.message!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PayloadProblem):
+            return NotImplemented
+        return (self.path, self.message) == (other.path, other.message)
+
+    def __hash__(self) -> int:
+        return hash((self.path, self.message))
+
+
+class InvalidPayload(ValidationError):
+    """A payload that cannot be structured; ``problems`` lists every problem with its path."""
+
+    problems: tuple[PayloadProblem, ...]
+
+    def __init__(self, type_name: str, problems: Sequence[PayloadProblem]) -> None:
+        self.problems = tuple(problems)
+        listing = "; ".join(f"{p.message} @ {p.path}" for p in self.problems)
+        super().__init__(
+            f"invalid {type_name} payload ({len(self.problems)} problem(s)): {listing}",
+            field="$",
+        )
+        self.type_name = type_name
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.type_name, self.problems))

@@ -1,0 +1,159 @@
+"""Domain events: what happened, in the past tense, as frozen values.
+
+Every command of the hub returns the events it produced, and the hub appends them to its event
+log. Events carry ids and facts, not personal data (no names, e-mails, phones or addresses), so
+that an event log can be shipped to analytics without leaking who the customers are.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import attrs
+
+from orderhub._money import Money
+from orderhub._values import Channel, ConsentChannel
+
+__all__ = [
+    "ConsentChanged",
+    "CustomerAttributeCaptured",
+    "CustomerCreated",
+    "CustomerErased",
+    "CustomerUpdated",
+    "CustomersMerged",
+    "Event",
+    "OrderCancelled",
+    "OrderCaptured",
+    "OrderHeld",
+    "OrderHoldReleased",
+    "OrderLineCancelled",
+    "OrderStateChanged",
+    "PossibleDuplicate",
+]
+
+
+@attrs.frozen(kw_only=True)
+class Event:
+    """Base of every domain event: when it happened, on the hub's clock."""
+
+    occurred_at: datetime
+
+
+@attrs.frozen(kw_only=True)
+class CustomerCreated(Event):
+    """A customer was created from an identity no existing customer matched."""
+
+    customer_id: str
+    channel: Channel | None
+
+
+@attrs.frozen(kw_only=True)
+class CustomerUpdated(Event):
+    """A customer gained identifiers (``changes`` names which kinds, never the values)."""
+
+    customer_id: str
+    changes: tuple[str, ...]
+
+
+@attrs.frozen(kw_only=True)
+class CustomerAttributeCaptured(Event):
+    """An attribute value was captured for a customer (value kept on the customer only)."""
+
+    customer_id: str
+    name: str
+    channel: Channel | None
+
+
+@attrs.frozen(kw_only=True)
+class PossibleDuplicate(Event):
+    """An identity matched more than one customer; it was attached to ``customer_id``.
+
+    ``matched_on`` names, for each of ``other_customer_ids``, which identifier pointed there.
+    Nothing was merged: a person decides, then calls ``merge``.
+    """
+
+    customer_id: str
+    other_customer_ids: tuple[str, ...]
+    matched_on: tuple[str, ...]
+
+
+@attrs.frozen(kw_only=True)
+class CustomersMerged(Event):
+    """``duplicate_id`` was merged into ``survivor_id``; look-ups of the duplicate answer with
+    the survivor from now on."""
+
+    survivor_id: str
+    duplicate_id: str
+
+
+@attrs.frozen(kw_only=True)
+class CustomerErased(Event):
+    """The customer's personal data was pseudonymised; ids, orders and balances remain."""
+
+    customer_id: str
+
+
+@attrs.frozen(kw_only=True)
+class ConsentChanged(Event):
+    """Marketing consent for one contact channel was granted or withdrawn."""
+
+    customer_id: str
+    consent_channel: ConsentChannel
+    granted: bool
+
+
+@attrs.frozen(kw_only=True)
+class OrderCaptured(Event):
+    """An order entered the hub and its intake queue."""
+
+    order_id: str
+    customer_id: str
+    channel: Channel
+    external_id: str | None
+    total: Money
+    line_count: int
+
+
+@attrs.frozen(kw_only=True)
+class OrderStateChanged(Event):
+    """An order moved from one state to another (values of :class:`orderhub.OrderState`)."""
+
+    order_id: str
+    from_state: str
+    to_state: str
+
+
+@attrs.frozen(kw_only=True)
+class OrderHeld(Event):
+    """A hold was placed on an order; it waits outside the queue until every hold is
+    released."""
+
+    order_id: str
+    hold: str
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class OrderHoldReleased(Event):
+    """A hold was released."""
+
+    order_id: str
+    hold: str
+
+
+@attrs.frozen(kw_only=True)
+class OrderLineCancelled(Event):
+    """Part or all of a line's open quantity was cancelled."""
+
+    order_id: str
+    line_no: int
+    quantity: int
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class OrderCancelled(Event):
+    """Every line of the order is cancelled or the order was cancelled as a whole."""
+
+    order_id: str
+    reason: str
