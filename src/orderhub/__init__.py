@@ -20,6 +20,7 @@ from orderhub._customers import (
 from orderhub._hub import Captured, OrderHub
 from orderhub._identity import AttributeValue, CustomerIdentity, normalise_email, normalise_phone
 from orderhub._money import Money, RoundingPolicy, minor_units
+from orderhub._network import Capability, Location, LocationKind, Network
 from orderhub._orders import (
     ORDER_STATES,
     Hold,
@@ -32,21 +33,36 @@ from orderhub._orders import (
 from orderhub._queue import default_priority
 from orderhub._requests import CaptureContext, Discount, LineRequest, OrderRequest, ServiceLevel
 from orderhub._statemachine import StateTable
+from orderhub._stock import (
+    Movement,
+    MovementKind,
+    Reservation,
+    ReserveRequest,
+    StockBook,
+    StockPosition,
+    Supply,
+    SupplyKind,
+)
 from orderhub._values import Address, Channel, ConsentChannel, GeoPoint
 from orderhub.errors import (
     CurrencyMismatch,
     DuplicateId,
     IdempotencyConflict,
     IllegalTransition,
+    InsufficientStock,
     InvalidMoney,
     InvalidPayload,
+    InvalidPlan,
     InvalidQuantity,
     NotFound,
     OrderhubError,
     UnknownCurrency,
     UnknownCustomer,
+    UnknownLocation,
     UnknownOrder,
+    UnknownReservation,
     UnknownSku,
+    UnknownSupply,
     ValidationError,
 )
 
@@ -60,6 +76,7 @@ __all__ = [
     "Address",
     "AttributeRecord",
     "AttributeValue",
+    "Capability",
     "CaptureContext",
     "Captured",
     "Catalog",
@@ -79,13 +96,20 @@ __all__ = [
     "HoldKind",
     "IdempotencyConflict",
     "IllegalTransition",
+    "InsufficientStock",
     "InvalidMoney",
     "InvalidPayload",
+    "InvalidPlan",
     "InvalidQuantity",
     "Item",
     "LineQuantities",
     "LineRequest",
+    "Location",
+    "LocationKind",
     "Money",
+    "Movement",
+    "MovementKind",
+    "Network",
     "NotFound",
     "Order",
     "OrderHub",
@@ -93,13 +117,22 @@ __all__ = [
     "OrderRequest",
     "OrderState",
     "OrderhubError",
+    "Reservation",
+    "ReserveRequest",
     "RoundingPolicy",
     "ServiceLevel",
     "StateTable",
+    "StockBook",
+    "StockPosition",
+    "Supply",
+    "SupplyKind",
     "UnknownCurrency",
     "UnknownCustomer",
+    "UnknownLocation",
     "UnknownOrder",
+    "UnknownReservation",
     "UnknownSku",
+    "UnknownSupply",
     "ValidationError",
     "__version__",
     "default_priority",

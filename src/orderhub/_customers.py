@@ -150,6 +150,7 @@ class CustomerMaster:
         self._aliases: dict[str, str] = {}
         self._index: dict[tuple[str, object], str] = {}
         self._on_erase: list[Callable[[str, Sequence[str]], None]] = []
+        self._publish: Callable[[Sequence[Event]], object] = lambda events: None
 
     # -- queries -------------------------------------------------------------------------
 
@@ -248,7 +249,7 @@ class CustomerMaster:
             events.append(CustomerCreated(occurred_at=at, customer_id=new_id, channel=channel))
         else:
             customer = self._customers[match.customer_id]
-            if identity.name is not None and customer.name is None and not customer.is_erased:
+            if identity.name is not None and customer.name is None:
                 changes["name"] = identity.name
             if match.others:
                 events.append(
@@ -306,7 +307,6 @@ class CustomerMaster:
         at: datetime,
         source: Channel | None,
     ) -> tuple[Customer, list[Event]]:
-        events: list[Event] = []
         new: list[ConsentRecord] = []
         known = {r.consent_channel for r in customer.consent_history}
         for channel, granted in consents.items():
@@ -314,18 +314,22 @@ class CustomerMaster:
                 new.append(
                     ConsentRecord(consent_channel=channel, granted=granted, at=at, source=source)
                 )
-                events.append(
-                    ConsentChanged(
-                        occurred_at=at,
-                        customer_id=customer.id,
-                        consent_channel=channel,
-                        granted=granted,
-                    )
-                )
-        if new:
-            customer = self._put(
-                customer, consent_history=_merged_history(customer.consent_history, tuple(new))
+        if not new:
+            return customer, []
+        before = customer.consents
+        customer = self._put(
+            customer, consent_history=_merged_history(customer.consent_history, tuple(new))
+        )
+        # A back-dated record joins the history but may not change the consent now: only a
+        # first answer, or a change of the current consent, is an event.
+        after = customer.consents
+        events: list[Event] = [
+            ConsentChanged(
+                occurred_at=at, customer_id=customer.id, consent_channel=c, granted=after[c]
             )
+            for c in consents
+            if c not in known or before[c] != after[c]
+        ]
         return customer, events
 
     def capture_attributes(
@@ -340,7 +344,9 @@ class CustomerMaster:
         checked = check_attributes(attributes)
         at = self._when(captured_at, "captured_at")
         customer = self.get(customer_id)
-        return self._capture_attributes(customer, checked, at, channel, None)[1]
+        events = self._capture_attributes(customer, checked, at, channel, None)[1]
+        self._publish(events)
+        return events
 
     def set_consent(
         self,
@@ -363,7 +369,9 @@ class CustomerMaster:
             raise ValidationError("must be a bool", field="granted", value=granted)
         when = self._when(at, "at")
         customer = self.get(customer_id)
-        return self._record_consent(customer, {consent_channel: granted}, when, source)[1]
+        events = self._record_consent(customer, {consent_channel: granted}, when, source)[1]
+        self._publish(events)
+        return events
 
     def merge(self, survivor_id: str, duplicate_id: str) -> list[Event]:
         """Merge ``duplicate_id`` into ``survivor_id``: one customer with both histories.
@@ -416,11 +424,20 @@ class CustomerMaster:
 
         Name, e-mails, phones, loyalty and external ids and captured attributes are removed,
         and every marketing consent is withdrawn; the id, order ids and everything financial
-        stay. The hub also erases the addresses on the customer's orders. Erasing twice is
-        harmless.
+        stay. The hub also erases the addresses on the customer's orders. Erasing again
+        removes whatever was captured since, and otherwise changes nothing.
         """
         customer = self.get(customer_id)
-        if customer.is_erased:
+        has_personal_data = (
+            customer.name is not None
+            or customer.emails
+            or customer.phones
+            or customer.loyalty_ids
+            or customer.external_ids
+            or customer.attribute_history
+            or any(customer.consents.values())
+        )
+        if customer.is_erased and not has_personal_data:
             return []
         at = self._clock.now()
         for key in [k for k, cid in self._index.items() if cid == customer.id]:
@@ -443,7 +460,9 @@ class CustomerMaster:
             consent_history=customer.consent_history + withdrawn,
             is_erased=True,
         )
-        return [CustomerErased(occurred_at=at, customer_id=customer.id)]
+        events: list[Event] = [CustomerErased(occurred_at=at, customer_id=customer.id)]
+        self._publish(events)
+        return events
 
     def _when(self, at: datetime | None, field: str) -> datetime:
         now = aware(self._clock.now(), "clock.now()")

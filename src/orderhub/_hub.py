@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from datetime import datetime
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import attrs
 
+from orderhub._allocation import Allocator
 from orderhub._catalog import Catalog, CatalogPolicy, Item
 from orderhub._customers import CustomerMaster
 from orderhub._money import Money, exact_add, exact_mul, exact_sub, minor_units
+from orderhub._network import Network
 from orderhub._orders import Hold, HoldKind, LineQuantities, Order, OrderLine, OrderState
 from orderhub._queue import IntakeQueue, QueuePriority, default_priority
 from orderhub._requests import Discount, OrderRequest
+from orderhub._stock import StockBook, Supply
 from orderhub._values import aware
 from orderhub.errors import (
     CurrencyMismatch,
@@ -28,6 +31,7 @@ from orderhub.errors import (
     ValidationError,
 )
 from orderhub.events import (
+    AssignmentRejected,
     Event,
     OrderCancelled,
     OrderCaptured,
@@ -35,10 +39,21 @@ from orderhub.events import (
     OrderHoldReleased,
     OrderLineCancelled,
     OrderStateChanged,
+    ReservationsExpired,
 )
 from orderhub.ports import Clock, IdFactory
+from orderhub.routing import ByOwner, Closest, DropShip, RoutingStrategy, compose
 
 __all__ = ["Captured", "OrderHub"]
+
+_BEFORE_RELEASE = frozenset(
+    {
+        OrderState.CAPTURED,
+        OrderState.BACKORDERED,
+        OrderState.PARTIALLY_ALLOCATED,
+        OrderState.ALLOCATED,
+    }
+)
 
 _ZERO = Decimal(0)
 
@@ -77,18 +92,49 @@ class OrderHub:
         *,
         clock: Clock,
         ids: IdFactory,
+        routing: RoutingStrategy | None = None,
         catalog_policy: CatalogPolicy = CatalogPolicy.STRICT,
         queue_priority: QueuePriority = default_priority,
+        max_rejections: int = 3,
+        reservation_ttl: timedelta | None = None,
     ) -> None:
+        if (
+            isinstance(max_rejections, bool)
+            or not isinstance(max_rejections, int)
+            or (max_rejections < 1)
+        ):
+            raise ValidationError(
+                "must be a positive int", field="max_rejections", value=max_rejections
+            )
+        if reservation_ttl is not None and (
+            not isinstance(reservation_ttl, timedelta) or reservation_ttl <= timedelta(0)
+        ):
+            raise ValidationError(
+                "must be a positive timedelta or None",
+                field="reservation_ttl",
+                value=reservation_ttl,
+            )
         self._clock = clock
         self._ids = ids
         self.catalog = Catalog(catalog_policy)
         self.customers = CustomerMaster(clock, ids)
+        self.network = Network()
+        self.stock = StockBook(clock)
+        self._reservation_ttl = reservation_ttl
+        self._alloc = Allocator(
+            network=self.network,
+            stock=self.stock,
+            clock=clock,
+            ids=ids,
+            routing=routing if routing is not None else compose(ByOwner(), DropShip(), Closest()),
+            max_rejections=max_rejections,
+        )
         self._orders: dict[str, Order] = {}
         self._requests: dict[str, tuple[OrderRequest | None, str]] = {}
         self._queue = IntakeQueue(queue_priority)
         self._events: list[Event] = []
         self.customers._on_erase.append(self._erase_order_data)
+        self.customers._publish = self._record
 
     # -- queries -------------------------------------------------------------------------
 
@@ -176,6 +222,10 @@ class OrderHub:
         if order_id in self._orders:
             raise DuplicateId("the id factory returned an id in use", field="id", value=order_id)
         new_customer_id = self._ids.new_id("customer") if match.customer_id is None else None
+        if new_customer_id is not None and new_customer_id in self.customers:
+            raise DuplicateId(
+                "the id factory returned an id in use", field="id", value=new_customer_id
+            )
         customers = self.customers
         customer, events = customers._identify(
             request.customer, request.channel, now, match, new_customer_id, order_id
@@ -369,8 +419,10 @@ class OrderHub:
     ) -> tuple[Event, ...]:
         """Cancel ``quantity`` units (default: all that can be) of one line.
 
-        Units are taken from the open quantity first, then from the backordered.
-        Cancelling a line that has nothing left to cancel changes nothing.
+        Units are taken from the open quantity first, then from the backordered (giving back
+        the supply promised to them), then from the allocated (releasing exactly their
+        reservations). Allocated units can be cancelled until the order is released to
+        fulfilment. Cancelling a line that has nothing left to cancel changes nothing.
 
         Raises:
             InvalidQuantity: more than the cancellable quantity was asked for.
@@ -378,8 +430,7 @@ class OrderHub:
         """
         order = self.order(order_id)
         line = order.line(line_no)
-        q = line.quantities
-        cancellable = q.open + q.backordered
+        cancellable = self._cancellable(order, line_no)
         if quantity is None:
             quantity = cancellable
             if quantity == 0:
@@ -393,18 +444,12 @@ class OrderHub:
         order._check_lines_changeable()
         if quantity > cancellable:
             raise InvalidQuantity(
-                f"only {cancellable} unit(s) of line {line_no} can be cancelled",
+                f"only {cancellable} unit(s) of line {line.line_no} can be cancelled",
                 field="quantity",
                 value=quantity,
                 entity_id=order_id,
             )
-        from_open = min(quantity, q.open)
-        updated = order._with_quantities(
-            line_no,
-            open=q.open - from_open,
-            backordered=q.backordered - (quantity - from_open),
-            cancelled=q.cancelled + quantity,
-        )
+        updated = self._cancel_units(order, line_no, quantity, reason)
         return self._store_after_cancel(order, updated, [(line_no, quantity)], reason)
 
     def cancel(self, order_id: str, *, reason: str = "") -> tuple[Event, ...]:
@@ -419,14 +464,32 @@ class OrderHub:
         updated = order
         cancelled: list[tuple[int, int]] = []
         for line in order.lines:
-            q = line.quantities
-            n = q.open + q.backordered
+            n = self._cancellable(order, line.line_no)
             if n:
-                updated = updated._with_quantities(
-                    line.line_no, open=0, backordered=0, cancelled=q.cancelled + n
-                )
+                updated = self._cancel_units(updated, line.line_no, n, reason)
                 cancelled.append((line.line_no, n))
         return self._store_after_cancel(order, updated, cancelled, reason)
+
+    def _cancellable(self, order: Order, line_no: int) -> int:
+        q = order.line(line_no).quantities
+        n = q.open + q.backordered
+        if order.state in _BEFORE_RELEASE or order.resume_state in _BEFORE_RELEASE:
+            n += q.allocated
+        return n
+
+    def _cancel_units(self, order: Order, line_no: int, quantity: int, reason: str) -> Order:
+        q = order.line(line_no).quantities
+        from_backorder = min(max(0, quantity - q.open), q.backordered)
+        from_allocated = quantity - q.open - from_backorder if quantity > q.open else 0
+        if from_backorder:
+            order = self._alloc.unbackorder(order, line_no, from_backorder)
+        if from_allocated > 0:
+            why = f"cancelled: {reason}" if reason else "cancelled"
+            order = self._alloc.unallocate(order, line_no, from_allocated, reason=why)
+        q = order.line(line_no).quantities
+        return order._with_quantities(
+            line_no, open=q.open - quantity, cancelled=q.cancelled + quantity
+        )
 
     def _store_after_cancel(
         self, before: Order, order: Order, cancelled: list[tuple[int, int]], reason: str
@@ -449,7 +512,191 @@ class OrderHub:
         ):
             order = order._moved(OrderState.SHIPPED)
             events.append(_state_changed(now, order.id, before.state, OrderState.SHIPPED))
+        elif (
+            order.state in _BEFORE_RELEASE or order.state is OrderState.ON_HOLD
+        ) and order.id not in self._queue:
+            order, events = self._alloc._settle(before, order, now, events)
         self._orders[order.id] = order
+        if any(line.quantities.allocated for line in before.lines):
+            events.extend(self._refill(order, dict(cancelled), now))
+        return self._record(events)
+
+    # -- routing and allocation ----------------------------------------------------------
+
+    @property
+    def routing(self) -> RoutingStrategy:
+        """The routing strategy the hub plans orders with."""
+        return self._alloc.routing
+
+    def process(self, limit: int | None = None) -> tuple[Event, ...]:
+        """Route and allocate queued orders, highest priority first (all, or ``limit``).
+
+        Each order's plan is reserved atomically — the whole plan or nothing — and its lines
+        move to allocated or backordered. Waiting backorders whose SKU has stock again are
+        re-planned first, first captured first filled.
+        """
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
+            raise ValidationError("must be an int or None", field="limit", value=limit)
+        now = self._now()
+        events: list[Event] = []
+        for sku in list(self._alloc._waiting):
+            events.extend(self._fill_backorders(sku, now))
+        done = 0
+        while limit is None or done < limit:
+            order_id = self._queue.pop()
+            if order_id is None:
+                break
+            try:
+                events.extend(self._route(self._orders[order_id], now))
+            except Exception:
+                self._queue.push(self._orders[order_id])
+                self._record(events)
+                raise
+            done += 1
+        return self._record(events)
+
+    def _route(self, order: Order, now: datetime) -> list[Event]:
+        if not any(line.quantities.open for line in order.lines):
+            return []
+        plan = self._alloc.plan(order, now)
+        expires = None if self._reservation_ttl is None else now + self._reservation_ttl
+        updated, events = self._alloc.apply(order, plan, now, expires)
+        self._orders[order.id] = updated
+        return events
+
+    def _fill_backorders(self, sku: str, now: datetime) -> list[Event]:
+        """Re-plan the lines waiting for ``sku``, first captured first, while it has stock
+        on hand (or while a line without supply can be promised some)."""
+        events: list[Event] = []
+        for order_id, line_no in self._alloc.waiting(sku):
+            has_stock = bool(self.stock.locations_with(sku))
+            has_supply = bool(self.stock.supplies(sku))
+            if not has_stock and not has_supply:
+                break
+            order = self._orders[order_id]
+            line = order.line(line_no)
+            if order.state is OrderState.ON_HOLD or not line.quantities.backordered:
+                continue
+            if not has_stock and self._alloc.supplies_of(order_id, line_no):
+                continue  # already promised a supply; only stock on hand improves it
+            order = self._alloc.unbackorder(order, line_no, line.quantities.backordered)
+            self._orders[order_id] = order
+            events.extend(self._route(order, now))
+        return events
+
+    def receive(
+        self, location_id: str, sku: str, quantity: int, *, reference: str | None = None
+    ) -> tuple[Event, ...]:
+        """Book stock arriving at a location and fill the backorders waiting for it, first
+        captured first filled."""
+        self.network.get(location_id)
+        self.stock.receive(location_id, sku, quantity, reference=reference)
+        return self._record(self._fill_backorders(sku, self._now()))
+
+    def add_supply(self, supply: Supply) -> tuple[Event, ...]:
+        """Record incoming supply (a purchase order or transfer) and promise it to the
+        backorders waiting with no supply, first captured first."""
+        if isinstance(supply, Supply):
+            self.network.get(supply.location_id)
+        self.stock.add_supply(supply)
+        return self._record(self._fill_backorders(supply.sku, self._now()))
+
+    def receive_supply(self, supply_id: str, quantity: int | None = None) -> tuple[Event, ...]:
+        """Book the arrival of (part of) a supply and fill the backorders waiting for its
+        SKU, first captured first filled."""
+        supply = self.stock.supply(supply_id)
+        self.stock.receive_supply(supply_id, quantity)
+        return self._record(self._fill_backorders(supply.sku, self._now()))
+
+    def reject(self, order_id: str, location_id: str, *, reason: str) -> tuple[Event, ...]:
+        """A location rejected (or cannot fill) its part of an order: release those units
+        and re-route them, never to a location that rejected the order. After
+        ``max_rejections`` rejections the order is held for a person instead.
+
+        Rejecting an order a location holds nothing of changes nothing (a duplicate).
+        """
+        order = self.order(order_id)
+        self.network.get(location_id)
+        if not isinstance(reason, str) or not reason.strip():
+            raise ValidationError(
+                "must be a non-empty string", field="reason", value=reason, entity_id=order_id
+            )
+        units = self._alloc.allocated_at(order, location_id)
+        if not units:
+            return ()
+        now = self._now()
+        count = self._alloc.reject(order_id, location_id)
+        for line_no, qty in units.items():
+            order = self._alloc.unallocate(
+                order, line_no, qty, reason=f"rejected: {reason}", location_id=location_id
+            )
+        events: list[Event] = [
+            AssignmentRejected(
+                occurred_at=now,
+                order_id=order_id,
+                location_id=location_id,
+                reason=reason,
+                rejections=count,
+            )
+        ]
+        self._orders[order_id] = order
+        if count >= self._alloc.max_rejections:
+            order, more = self._alloc._settle(self._orders[order_id], order, now, [])
+            self._orders[order_id] = order
+            events.extend(more)
+            self._record(events)
+            return tuple(events) + self.hold(
+                order_id,
+                HoldKind.MANUAL,
+                f"rejected by {count} locations: {', '.join(self._alloc.rejected_by(order_id))}",
+            )
+        events.extend(self._route(order, now))
+        events.extend(self._refill(self._orders[order_id], units, now))
+        return self._record(events)
+
+    def _refill(self, order: Order, lines: Mapping[int, int], now: datetime) -> list[Event]:
+        """Offer units given back (by a cancellation, rejection or expiry) to the lines
+        waiting for those SKUs."""
+        events: list[Event] = []
+        for sku in dict.fromkeys(order.line(n).sku for n in lines):
+            events.extend(self._fill_backorders(sku, now))
+        return events
+
+    def expire_reservations(self) -> tuple[Event, ...]:
+        """Tell the hub time has moved on: reservations past their expiry are released and
+        their orders go back on the queue to be routed again."""
+        now = self._now()
+        due = self.stock.expiring(now)
+        if not due:
+            return ()
+        freed: dict[str, list[tuple[int, str, int]]] = {}
+        for r in due:
+            freed.setdefault(r.order_id, []).append((r.line_no, r.location_id, r.remaining))
+        events: list[Event] = []
+        for order_id, parts in freed.items():
+            order = self._orders[order_id]
+            for line_no, loc, qty in parts:
+                order = self._alloc.unallocate(
+                    order, line_no, qty, reason="expired", location_id=loc
+                )
+            before = self._orders[order_id]
+            order, more = self._alloc._settle(
+                before,
+                order,
+                now,
+                [
+                    ReservationsExpired(
+                        occurred_at=now, order_id=order_id, quantity=sum(p[2] for p in parts)
+                    )
+                ],
+            )
+            self._orders[order_id] = order
+            if order.state is not OrderState.ON_HOLD:
+                self._queue.push(order)
+            events.extend(more)
+        for order_id, parts in freed.items():
+            lines = {line_no: qty for line_no, _, qty in parts}
+            events.extend(self._refill(self._orders[order_id], lines, now))
         return self._record(events)
 
     # -- personal data -------------------------------------------------------------------

@@ -58,13 +58,20 @@ ORDER_STATES: Final = StateTable(
         ),
         _S.ON_HOLD: frozenset(_BEFORE_SHIPMENT | {_S.PARTIALLY_SHIPPED, _S.CANCELLED}),
         _S.BACKORDERED: frozenset(
-            {_S.ON_HOLD, _S.PARTIALLY_ALLOCATED, _S.ALLOCATED, _S.CANCELLED}
+            {_S.CAPTURED, _S.ON_HOLD, _S.PARTIALLY_ALLOCATED, _S.ALLOCATED, _S.CANCELLED}
         ),
         _S.PARTIALLY_ALLOCATED: frozenset(
-            {_S.ON_HOLD, _S.BACKORDERED, _S.ALLOCATED, _S.RELEASED, _S.CANCELLED}
+            {_S.CAPTURED, _S.ON_HOLD, _S.BACKORDERED, _S.ALLOCATED, _S.RELEASED, _S.CANCELLED}
         ),
         _S.ALLOCATED: frozenset(
-            {_S.ON_HOLD, _S.BACKORDERED, _S.PARTIALLY_ALLOCATED, _S.RELEASED, _S.CANCELLED}
+            {
+                _S.CAPTURED,
+                _S.ON_HOLD,
+                _S.BACKORDERED,
+                _S.PARTIALLY_ALLOCATED,
+                _S.RELEASED,
+                _S.CANCELLED,
+            }
         ),
         _S.RELEASED: frozenset(
             {

@@ -12,6 +12,7 @@ import attrs
 
 from orderhub._identity import AttributeValue, CustomerIdentity, check_attributes
 from orderhub._money import Money
+from orderhub._pii import mask
 from orderhub._values import Address, Channel, ConsentChannel
 from orderhub.errors import InvalidQuantity, ValidationError
 
@@ -221,7 +222,9 @@ class OrderRequest:
     bill_to: Address | None = attrs.field(
         default=None, validator=_opt_instance(Address, "bill_to")
     )
-    attributes: dict[str, AttributeValue] = attrs.field(factory=dict, converter=check_attributes)
+    attributes: dict[str, AttributeValue] = attrs.field(
+        factory=dict, converter=check_attributes, repr=mask
+    )
     consents: dict[ConsentChannel, bool] = attrs.field(factory=dict, converter=_consents)
     discounts: tuple[Discount, ...] = attrs.field(default=(), converter=_discounts)
     context: CaptureContext = attrs.field(factory=CaptureContext, converter=_context)

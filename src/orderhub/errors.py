@@ -17,16 +17,21 @@ __all__ = [
     "DuplicateId",
     "IdempotencyConflict",
     "IllegalTransition",
+    "InsufficientStock",
     "InvalidMoney",
     "InvalidPayload",
+    "InvalidPlan",
     "InvalidQuantity",
     "NotFound",
     "OrderhubError",
     "PayloadProblem",
     "UnknownCurrency",
     "UnknownCustomer",
+    "UnknownLocation",
     "UnknownOrder",
+    "UnknownReservation",
     "UnknownSku",
+    "UnknownSupply",
     "ValidationError",
 ]
 
@@ -52,7 +57,9 @@ class OrderhubError(Exception):
     ) -> None:
         self.reason = reason
         self.field = field
-        self.value = None if value is _UNSET else value
+        # Personal data stays out of the message and out of the error's attributes, where
+        # a logger dumping exceptions would find it.
+        self.value = None if value is _UNSET or sensitive else value
         self.entity_id = entity_id
         parts = []
         if entity_id is not None:
@@ -167,3 +174,65 @@ class InvalidPayload(ValidationError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.type_name, self.problems))
+
+
+class InsufficientStock(ValidationError):
+    """Fewer units available (or uncommitted, for a supply) than were asked for.
+
+    ``location_id`` and ``sku`` name the position short of stock, ``requested`` the units
+    asked for there (summed over all the requests of the command) and ``available`` what it
+    had. ``entity_id`` is ``"<location_id>/<sku>"``, or the supply id for a supply. Nothing
+    was changed.
+    """
+
+    location_id: str | None
+    sku: str | None
+    requested: int | None
+    available: int | None
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        location_id: str | None = None,
+        sku: str | None = None,
+        requested: int | None = None,
+        available: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if "entity_id" not in kwargs and location_id is not None and sku is not None:
+            kwargs["entity_id"] = f"{location_id}/{sku}"
+        if "field" not in kwargs and requested is not None:
+            kwargs["field"] = "quantity"
+            kwargs["value"] = requested
+        super().__init__(reason, **kwargs)
+        self.location_id = location_id
+        self.sku = sku
+        self.requested = requested
+        self.available = available
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        rebuild, (cls, reason, kwargs) = super().__reduce__()
+        extra = {
+            "location_id": self.location_id,
+            "sku": self.sku,
+            "requested": self.requested,
+            "available": self.available,
+        }
+        return (rebuild, (cls, reason, {**kwargs, **extra}))
+
+
+class UnknownReservation(NotFound):
+    """A reservation id the stock book does not know."""
+
+
+class UnknownSupply(NotFound):
+    """A supply id the stock book does not know."""
+
+
+class UnknownLocation(NotFound):
+    """A location id the network does not know."""
+
+
+class InvalidPlan(ValidationError):
+    """A routing strategy returned a plan that does not fit the order or the stock."""

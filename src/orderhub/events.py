@@ -13,8 +13,10 @@ import attrs
 
 from orderhub._money import Money
 from orderhub._values import Channel, ConsentChannel
+from orderhub.routing import Assignment, Backorder
 
 __all__ = [
+    "AssignmentRejected",
     "ConsentChanged",
     "CustomerAttributeCaptured",
     "CustomerCreated",
@@ -27,8 +29,10 @@ __all__ = [
     "OrderHeld",
     "OrderHoldReleased",
     "OrderLineCancelled",
+    "OrderRouted",
     "OrderStateChanged",
     "PossibleDuplicate",
+    "ReservationsExpired",
 ]
 
 
@@ -157,3 +161,33 @@ class OrderCancelled(Event):
 
     order_id: str
     reason: str
+
+
+@attrs.frozen(kw_only=True)
+class OrderRouted(Event):
+    """Open units of an order were routed: reserved at ``assignments`` and backordered as
+    ``backorders``, each with the strategy's reason."""
+
+    order_id: str
+    assignments: tuple[Assignment, ...]
+    backorders: tuple[Backorder, ...]
+
+
+@attrs.frozen(kw_only=True)
+class AssignmentRejected(Event):
+    """A location rejected its part of an order; ``rejections`` counts the locations that
+    rejected this order so far."""
+
+    order_id: str
+    location_id: str
+    reason: str
+    rejections: int
+
+
+@attrs.frozen(kw_only=True)
+class ReservationsExpired(Event):
+    """Reservations of an order passed their expiry; ``quantity`` units went back on sale
+    and the order back on the queue."""
+
+    order_id: str
+    quantity: int

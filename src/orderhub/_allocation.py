@@ -1,0 +1,340 @@
+"""Allocation inside the hub: routing plans applied to the stock book, atomically.
+
+The hub owns one :class:`Allocator`. It turns a strategy's :class:`~orderhub.routing.RoutingPlan`
+into reservations and supply commitments (the whole plan or nothing), moves the lines'
+quantities, keeps the waiting backorders in capture order, re-routes after a rejection, and
+gives stock back when lines are cancelled or reservations expire.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime
+
+import attrs
+from sortedcontainers import SortedList
+
+from orderhub._network import Network
+from orderhub._orders import Order, OrderState
+from orderhub._stock import ReserveRequest, StockBook
+from orderhub._view import NetworkView
+from orderhub.errors import InvalidPlan
+from orderhub.events import Event, OrderRouted, OrderStateChanged
+from orderhub.ports import Clock, IdFactory
+from orderhub.routing import RoutingPlan, RoutingStrategy
+
+__all__ = ["Allocator", "InvalidPlan", "allocation_state"]
+
+
+def allocation_state(order: Order) -> OrderState:
+    """The state an order's quantities put it in, before release."""
+    allocated = backordered = open_ = 0
+    for line in order.lines:
+        q = line.quantities
+        allocated += q.allocated
+        backordered += q.backordered
+        open_ += q.open
+    if allocated and not backordered and not open_:
+        return OrderState.ALLOCATED
+    if allocated:
+        return OrderState.PARTIALLY_ALLOCATED
+    if backordered:
+        return OrderState.BACKORDERED
+    if open_:
+        return OrderState.CAPTURED
+    return order.state
+
+
+class Allocator:
+    """The hub's allocation bookkeeping: which reservations and supplies hold which line."""
+
+    def __init__(
+        self,
+        *,
+        network: Network,
+        stock: StockBook,
+        clock: Clock,
+        ids: IdFactory,
+        routing: RoutingStrategy,
+        max_rejections: int,
+    ) -> None:
+        self.network = network
+        self.stock = stock
+        self._clock = clock
+        self._ids = ids
+        self.routing = routing
+        self.max_rejections = max_rejections
+        # (order id, line no) → {location id: units allocated there}, oldest first
+        self._line_locations: dict[tuple[str, int], dict[str, int]] = defaultdict(dict)
+        # (order id, line no) → {supply id: units promised to the line}
+        self._line_supplies: dict[tuple[str, int], dict[str, int]] = defaultdict(dict)
+        # sku → waiting lines in capture order: (captured_at, order seq, order id, line no)
+        self._waiting: dict[str, SortedList] = defaultdict(SortedList)
+        self._order_seq: dict[str, int] = {}
+        self._rejected: dict[str, tuple[str, ...]] = {}
+        self._capacity: dict[tuple[str, date], int] = defaultdict(int)
+
+    # -- views ---------------------------------------------------------------------------
+
+    def view(self, order: Order, now: datetime) -> NetworkView:
+        """The network as the strategy may see it for ``order``: without the locations
+        that rejected it, with today's capacity use."""
+        today = now.date()
+        used = {loc: n for (loc, day), n in self._capacity.items() if day == today}
+        return NetworkView(
+            self.network,
+            self.stock,
+            excluded=frozenset(self._rejected.get(order.id, ())),
+            capacity_used=used,
+        )
+
+    def rejected_by(self, order_id: str) -> tuple[str, ...]:
+        """The locations that rejected ``order_id``, in order."""
+        return self._rejected.get(order_id, ())
+
+    def supplies_of(self, order_id: str, line_no: int) -> dict[str, int]:
+        """The supplies promised to a line and how many units each."""
+        return dict(self._line_supplies.get((order_id, line_no), {}))
+
+    # -- planning ------------------------------------------------------------------------
+
+    def plan(self, order: Order, now: datetime) -> RoutingPlan:
+        """Ask the strategy for a plan of ``order``'s open units and check it fits."""
+        plan = self.routing.plan(order, self.view(order, now))
+        self._check(order, plan)
+        return plan
+
+    def _check(self, order: Order, plan: RoutingPlan) -> None:
+        if not isinstance(plan, RoutingPlan):
+            raise InvalidPlan(
+                "a strategy must return a RoutingPlan",
+                field="plan",
+                value=plan,
+                entity_id=order.id,
+            )
+        planned: dict[int, int] = defaultdict(int)
+        for a in plan.assignments:
+            if a.location_id not in self.network:
+                raise InvalidPlan(
+                    "unknown location",
+                    field="location_id",
+                    value=a.location_id,
+                    entity_id=order.id,
+                )
+            if a.location_id in self._rejected.get(order.id, ()):
+                raise InvalidPlan(
+                    "location rejected this order",
+                    field="location_id",
+                    value=a.location_id,
+                    entity_id=order.id,
+                )
+            for pl in a.lines:
+                planned[pl.line_no] += pl.quantity
+        for b in plan.backorders:
+            planned[b.line_no] += b.quantity
+        for line in order.lines:
+            if planned.pop(line.line_no, 0) != line.quantities.open:
+                raise InvalidPlan(
+                    "plan does not cover exactly the line's open units",
+                    field=f"lines[{line.line_no - 1}]",
+                    value=line.quantities.open,
+                    entity_id=order.id,
+                )
+        if planned:
+            raise InvalidPlan(
+                "plan names lines the order does not have",
+                field="line_no",
+                value=sorted(planned),
+                entity_id=order.id,
+            )
+        wanted: dict[str, int] = defaultdict(int)
+        for b in plan.backorders:
+            if b.supply_id is not None:
+                wanted[b.supply_id] += b.quantity
+        for supply_id, qty in wanted.items():
+            if self.stock.supply(supply_id).uncommitted < qty:
+                raise InvalidPlan(
+                    "supply over-committed", field="supply_id", value=supply_id, entity_id=order.id
+                )
+
+    def apply(
+        self, order: Order, plan: RoutingPlan, now: datetime, expires_at: datetime | None
+    ) -> tuple[Order, list[Event]]:
+        """Reserve and commit for ``plan`` (all or nothing) and move the line quantities."""
+        requests = [
+            ReserveRequest(
+                location_id=a.location_id, sku=pl.sku, quantity=pl.quantity, line_no=pl.line_no
+            )
+            for a in plan.assignments
+            if self.network.get(a.location_id).tracks_stock
+            for pl in a.lines
+        ]
+        if requests:
+            self.stock.reserve(requests, order_id=order.id, expires_at=expires_at, ids=self._ids)
+        for b in plan.backorders:
+            if b.supply_id is not None:
+                self.stock.commit_supply(
+                    b.supply_id, b.quantity, order_id=order.id, line_no=b.line_no
+                )
+                held = self._line_supplies[(order.id, b.line_no)]
+                held[b.supply_id] = held.get(b.supply_id, 0) + b.quantity
+        allocated: dict[int, int] = defaultdict(int)
+        backordered: dict[int, int] = defaultdict(int)
+        for a in plan.assignments:
+            for pl in a.lines:
+                allocated[pl.line_no] += pl.quantity
+                at = self._line_locations[(order.id, pl.line_no)]
+                at[a.location_id] = at.get(a.location_id, 0) + pl.quantity
+        for b in plan.backorders:
+            backordered[b.line_no] += b.quantity
+        updated = order
+        for line in order.lines:
+            n = line.line_no
+            if allocated[n] or backordered[n]:
+                q = line.quantities
+                updated = updated._with_quantities(
+                    n,
+                    open=q.open - allocated[n] - backordered[n],
+                    allocated=q.allocated + allocated[n],
+                    backordered=q.backordered + backordered[n],
+                )
+                if backordered[n]:
+                    self._wait(updated, n, line.sku)
+        for loc in {a.location_id for a in plan.assignments}:
+            self._capacity[(loc, now.date())] += 1
+        events: list[Event] = [
+            OrderRouted(
+                occurred_at=now,
+                order_id=order.id,
+                assignments=plan.assignments,
+                backorders=plan.backorders,
+            )
+        ]
+        return self._settle(order, updated, now, events)
+
+    def _settle(
+        self, before: Order, order: Order, now: datetime, events: list[Event]
+    ) -> tuple[Order, list[Event]]:
+        target = allocation_state(order)
+        if order.state is OrderState.ON_HOLD:
+            if order.resume_state is not target:
+                order = attrs.evolve(order, resume_state=target)
+            return order, events
+        if target is not order.state:
+            order = order._moved(target)
+            events.append(
+                OrderStateChanged(
+                    occurred_at=now,
+                    order_id=order.id,
+                    from_state=before.state.value,
+                    to_state=target.value,
+                )
+            )
+        return order, events
+
+    def _wait(self, order: Order, line_no: int, sku: str) -> None:
+        seq = self._order_seq.setdefault(order.id, len(self._order_seq))
+        entry = (order.captured_at, seq, order.id, line_no)
+        waiting = self._waiting[sku]
+        if entry not in waiting:
+            waiting.add(entry)
+
+    def waiting(self, sku: str) -> list[tuple[str, int]]:
+        """(order id, line no) of the lines waiting for ``sku``, first captured first."""
+        return [(e[2], e[3]) for e in self._waiting.get(sku, ())]
+
+    # -- giving units back ---------------------------------------------------------------
+
+    def unbackorder(self, order: Order, line_no: int, quantity: int) -> Order:
+        """Take ``quantity`` backordered units of a line back to open, releasing the supply
+        promised to them (the latest promise first)."""
+        key = (order.id, line_no)
+        held = self._line_supplies.get(key, {})
+        left = quantity
+        for supply_id in reversed(list(held)):
+            if not left:
+                break
+            take = min(left, held[supply_id])
+            self.stock.uncommit_supply(supply_id, take, order_id=order.id, line_no=line_no)
+            held[supply_id] -= take
+            if not held[supply_id]:
+                del held[supply_id]
+            left -= take
+        q = order.line(line_no).quantities
+        updated = order._with_quantities(
+            line_no, open=q.open + quantity, backordered=q.backordered - quantity
+        )
+        if not updated.line(line_no).quantities.backordered:
+            self._unwait(order, line_no)
+        return updated
+
+    def _unwait(self, order: Order, line_no: int) -> None:
+        seq = self._order_seq.get(order.id)
+        if seq is None:
+            return
+        entry = (order.captured_at, seq, order.id, line_no)
+        self._waiting[order.line(line_no).sku].discard(entry)
+
+    def unallocate(
+        self,
+        order: Order,
+        line_no: int,
+        quantity: int,
+        *,
+        reason: str,
+        location_id: str | None = None,
+    ) -> Order:
+        """Give ``quantity`` allocated units of a line back to open, releasing their
+        reservations: the latest allocation first, or only those at ``location_id``."""
+        at = self._line_locations.get((order.id, line_no), {})
+        left = quantity
+        for loc in reversed(list(at)):
+            if not left:
+                break
+            if location_id is not None and loc != location_id:
+                continue
+            take = min(left, at[loc])
+            if self.network.get(loc).tracks_stock:
+                self._release(order.id, line_no, loc, take, reason)
+            at[loc] -= take
+            if not at[loc]:
+                del at[loc]
+            left -= take
+        q = order.line(line_no).quantities
+        return order._with_quantities(
+            line_no, open=q.open + quantity, allocated=q.allocated - quantity
+        )
+
+    def _release(self, order_id: str, line_no: int, loc: str, quantity: int, reason: str) -> None:
+        left = quantity
+        live = [
+            r
+            for r in self.stock.reservations(order_id=order_id)
+            if r.line_no == line_no and r.location_id == loc
+        ]
+        for r in reversed(live):
+            if not left:
+                break
+            take = min(left, r.remaining)
+            self.stock.release(r.id, take, reason=reason)
+            left -= take
+
+    def allocated_at(self, order: Order, location_id: str) -> dict[int, int]:
+        """Units of each line of ``order`` allocated at ``location_id``."""
+        out: dict[int, int] = {}
+        for line in order.lines:
+            n = self._line_locations.get((order.id, line.line_no), {}).get(location_id)
+            if n:
+                out[line.line_no] = n
+        return out
+
+    def locations_of(self, order_id: str, line_no: int) -> dict[str, int]:
+        """Where a line's allocated units are, and how many at each."""
+        return dict(self._line_locations.get((order_id, line_no), {}))
+
+    def reject(self, order_id: str, location_id: str) -> int:
+        """Record that ``location_id`` rejected ``order_id``; returns the rejection count."""
+        seen = self._rejected.get(order_id, ())
+        if location_id not in seen:
+            self._rejected[order_id] = (*seen, location_id)
+        return len(self._rejected[order_id])

@@ -1,0 +1,938 @@
+"""The stock book: on-hand and reserved per (location, SKU), an append-only ledger, incoming
+supply, and the indexes routing reads.
+
+Every change of stock is a :class:`Movement` appended to one ledger, so that, per (location,
+SKU), on-hand is the sum of the movements' ``on_hand_delta`` and reserved the sum of their
+``reserved_delta``. Available = on-hand − reserved is never negative. A
+:class:`Reservation` holds units for one order line at one location until they are released
+or consumed (shipped), each unit exactly once; reserved is always the sum of what the live
+reservations have left. A :class:`Supply` (a purchase order or a transfer on its way) can
+promise its units to backorders before it arrives.
+
+The book reads the injected clock only to timestamp movements and reservations.
+"""
+
+from __future__ import annotations
+
+import enum
+import heapq
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime
+from operator import attrgetter
+from typing import Any, Generic, TypeVar
+
+import attrs
+from sortedcontainers import SortedList
+
+from orderhub._values import aware
+from orderhub.errors import (
+    DuplicateId,
+    InsufficientStock,
+    InvalidQuantity,
+    UnknownReservation,
+    UnknownSupply,
+    ValidationError,
+)
+from orderhub.ports import Clock, IdFactory
+
+__all__ = [
+    "InsufficientStock",
+    "Movement",
+    "MovementKind",
+    "Reservation",
+    "ReserveRequest",
+    "StockBook",
+    "StockPosition",
+    "Supply",
+    "SupplyKind",
+    "UnknownReservation",
+    "UnknownSupply",
+]
+
+
+# -- validation helpers ------------------------------------------------------------------------
+
+
+def _text(value: object, field: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError("must be a non-empty string", field=field, value=value)
+    return value
+
+
+def _opt_text(value: object, field: str) -> str | None:
+    if value is None:
+        return None
+    return _text(value, field)
+
+
+def _positive(value: object, field: str = "quantity", entity_id: str | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise InvalidQuantity(
+            "must be a positive integer", field=field, value=value, entity_id=entity_id
+        )
+    return value
+
+
+def _v_text(_: object, a: attrs.Attribute[Any], value: object) -> None:
+    _text(value, a.alias or a.name)
+
+
+def _v_positive(_: object, a: attrs.Attribute[Any], value: object) -> None:
+    _positive(value, a.alias or a.name)
+
+
+def _v_count(_: object, a: attrs.Attribute[Any], value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidQuantity("must be a non-negative integer", field=a.alias, value=value)
+
+
+def _v_day(_: object, a: attrs.Attribute[Any], value: object) -> None:
+    # A datetime is a date too, but the two do not compare: refuse it.
+    if not isinstance(value, date) or isinstance(value, datetime):
+        raise ValidationError("must be a date (not a datetime)", field=a.alias, value=value)
+
+
+def _v_supply_kind(_: object, a: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, SupplyKind):
+        raise ValidationError("must be a SupplyKind", field="kind", value=value)
+
+
+# -- values ------------------------------------------------------------------------------------
+
+
+class MovementKind(enum.Enum):
+    """Why a movement changed stock."""
+
+    RECEIVE = "receive"
+    """Goods received (a delivery, or a supply arriving): on-hand up."""
+    ADJUST = "adjust"
+    """A correction with a reason (a count, damage, shrinkage): on-hand up or down."""
+    RESERVE = "reserve"
+    """Units held for an order line: reserved up."""
+    RELEASE = "release"
+    """Held units given back (cancellation, re-routing, expiry): reserved down."""
+    SHIP = "ship"
+    """Held units shipped: on-hand and reserved down."""
+    TRANSFER_OUT = "transfer_out"
+    """Units sent to another location: on-hand down here."""
+    TRANSFER_IN = "transfer_in"
+    """Units from another location: on-hand up here."""
+    RETURN = "return"
+    """Units a customer sent back, restocked: on-hand up."""
+
+
+@attrs.frozen(kw_only=True)
+class Movement:
+    """One entry of the stock ledger: a change of on-hand and/or reserved at one position.
+
+    ``seq`` numbers the ledger from 1; ``reference`` links the movement to what caused it
+    (a reservation id for reserve/release/ship, a supply id for a supply's arrival, or
+    whatever the caller passed); ``at`` is the clock's time when it was booked.
+    """
+
+    seq: int
+    location_id: str
+    sku: str
+    kind: MovementKind
+    on_hand_delta: int
+    reserved_delta: int
+    reason: str | None = None
+    reference: str | None = None
+    at: datetime
+
+
+@attrs.frozen(kw_only=True)
+class StockPosition:
+    """On-hand and reserved units of one SKU at one location."""
+
+    location_id: str
+    sku: str
+    on_hand: int
+    reserved: int
+
+    @property
+    def available(self) -> int:
+        """Units that can still be reserved: on-hand − reserved (never negative)."""
+        return self.on_hand - self.reserved
+
+
+@attrs.frozen(kw_only=True)
+class ReserveRequest:
+    """Ask to hold ``quantity`` units of ``sku`` at ``location_id`` for line ``line_no``."""
+
+    location_id: str = attrs.field(validator=_v_text)
+    sku: str = attrs.field(validator=_v_text)
+    quantity: int = attrs.field(validator=_v_positive)
+    line_no: int = attrs.field(validator=_v_positive)
+
+
+@attrs.frozen(kw_only=True)
+class Reservation:
+    """Units held at one location for one order line.
+
+    Each of the ``quantity`` units is, in the end, either released (given back) or consumed
+    (shipped), exactly once; ``remaining`` are still held. ``expires_at`` (optional) is when
+    :meth:`StockBook.expire` gives the remaining units back.
+    """
+
+    id: str
+    order_id: str
+    line_no: int
+    location_id: str
+    sku: str
+    quantity: int
+    released: int = 0
+    consumed: int = 0
+    expires_at: datetime | None = None
+    created_at: datetime
+
+    @property
+    def remaining(self) -> int:
+        """Units still held: quantity − released − consumed."""
+        return self.quantity - self.released - self.consumed
+
+    @property
+    def is_live(self) -> bool:
+        """True while some units are still held."""
+        return self.remaining > 0
+
+
+class SupplyKind(enum.Enum):
+    """Where incoming supply comes from."""
+
+    PURCHASE_ORDER = "purchase_order"
+    TRANSFER = "transfer"
+
+
+@attrs.frozen(kw_only=True)
+class Supply:
+    """Units of ``sku`` expected at ``location_id`` on ``expected``: a purchase order or an
+    inbound transfer.
+
+    ``received`` units have arrived (they are on hand now); ``outstanding`` = quantity −
+    received are still to come. ``committed`` units are promised to backordered lines (see
+    :meth:`StockBook.commitments`); a promise stands until the hub settles it with
+    :meth:`StockBook.uncommit_supply` — typically right after an arrival, when it reserves
+    the arrived units for the lines that were promised them. An arrival is counted against
+    the free units first, so ``uncommitted`` = max(0, outstanding − committed): the units
+    still to come that nobody has been promised, which is all new promises may take.
+    """
+
+    id: str = attrs.field(validator=_v_text)
+    sku: str = attrs.field(validator=_v_text)
+    location_id: str = attrs.field(validator=_v_text)
+    quantity: int = attrs.field(validator=_v_positive)
+    expected: date = attrs.field(validator=_v_day)
+    kind: SupplyKind = attrs.field(default=SupplyKind.PURCHASE_ORDER, validator=_v_supply_kind)
+    committed: int = attrs.field(default=0, validator=_v_count)
+    received: int = attrs.field(default=0, validator=_v_count)
+
+    def __attrs_post_init__(self) -> None:
+        if self.committed > self.quantity or self.received > self.quantity:
+            raise InvalidQuantity(
+                "committed and received may not exceed the quantity",
+                field="quantity",
+                value=(self.quantity, self.committed, self.received),
+                entity_id=self.id,
+            )
+
+    @property
+    def outstanding(self) -> int:
+        """Units still to arrive: quantity − received."""
+        return self.quantity - self.received
+
+    @property
+    def uncommitted(self) -> int:
+        """Units still to arrive that no backorder is promised: max(0, outstanding − committed)."""
+        return max(0, self.quantity - self.received - self.committed)
+
+
+# -- the first-fit index -----------------------------------------------------------------------
+
+_K = TypeVar("_K", str, tuple[date, str])
+
+
+class _FirstFit(Generic[_K]):
+    """Keys in ascending order, each with a positive amount; finds the first key whose amount
+    is at least a quantity.
+
+    The keys are kept in sorted blocks of at most ``2 * _LOAD``, each block with its largest
+    amount, so that a query skips the blocks that cannot serve it without looking at their
+    keys: worst case O(n / _LOAD + _LOAD), and one block and one key in the common case
+    where the first candidate has enough. Setting an amount costs a bisection plus
+    O(_LOAD) list work (a new key, or a lowered block maximum); a key whose amount drops to
+    zero leaves. The design is that of ``sortedcontainers.SortedList``, with the maxima added.
+    """
+
+    _LOAD = 64
+
+    __slots__ = ("_amounts", "_blocks", "_firsts", "_keys", "_maxes")
+
+    def __init__(self) -> None:
+        self._amounts: dict[_K, int] = {}
+        self._keys: list[list[_K]] = []
+        self._blocks: list[list[int]] = []  # amounts, parallel to _keys
+        self._firsts: list[_K] = []  # first key of each block
+        self._maxes: list[int] = []  # largest amount of each block
+
+    def __len__(self) -> int:
+        return len(self._amounts)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._amounts
+
+    def __iter__(self) -> Iterator[_K]:
+        for keys in self._keys:
+            yield from keys
+
+    def get(self, key: _K) -> int:
+        """The amount of ``key``; 0 when it is not held."""
+        return self._amounts.get(key, 0)
+
+    def first_at_least(self, quantity: int) -> _K | None:
+        """The smallest key whose amount is at least ``quantity``, or None."""
+        for i, largest in enumerate(self._maxes):
+            if largest >= quantity:
+                for j, amount in enumerate(self._blocks[i]):
+                    if amount >= quantity:
+                        return self._keys[i][j]
+        return None
+
+    def set(self, key: _K, amount: int) -> None:
+        """Give ``key`` the ``amount``; zero or less removes it."""
+        old = self._amounts.get(key)
+        if amount <= 0:
+            if old is not None:
+                self._remove(key, old)
+            return
+        self._amounts[key] = amount
+        if old is not None:
+            i = self._block_of(key)
+            self._blocks[i][bisect_left(self._keys[i], key)] = amount
+            if amount >= self._maxes[i]:
+                self._maxes[i] = amount
+            elif old == self._maxes[i]:
+                self._maxes[i] = max(self._blocks[i])
+            return
+        if not self._keys:
+            self._keys.append([key])
+            self._blocks.append([amount])
+            self._firsts.append(key)
+            self._maxes.append(amount)
+            return
+        i = self._block_of(key)
+        keys, amounts = self._keys[i], self._blocks[i]
+        j = bisect_left(keys, key)
+        keys.insert(j, key)
+        amounts.insert(j, amount)
+        self._firsts[i] = keys[0]
+        self._maxes[i] = max(self._maxes[i], amount)
+        if len(keys) > 2 * self._LOAD:
+            half = len(keys) // 2
+            self._keys[i : i + 1] = [keys[:half], keys[half:]]
+            self._blocks[i : i + 1] = [amounts[:half], amounts[half:]]
+            self._firsts[i : i + 1] = [keys[0], keys[half]]
+            self._maxes[i : i + 1] = [max(amounts[:half]), max(amounts[half:])]
+
+    def _block_of(self, key: _K) -> int:
+        return max(0, bisect_right(self._firsts, key) - 1)
+
+    def _remove(self, key: _K, old: int) -> None:
+        del self._amounts[key]
+        i = self._block_of(key)
+        keys, amounts = self._keys[i], self._blocks[i]
+        j = bisect_left(keys, key)
+        del keys[j]
+        del amounts[j]
+        if not keys:
+            del self._keys[i], self._blocks[i], self._firsts[i], self._maxes[i]
+            return
+        self._firsts[i] = keys[0]
+        if old == self._maxes[i]:
+            self._maxes[i] = max(amounts)
+
+
+# -- the stock book ----------------------------------------------------------------------------
+
+_Position = tuple[str, str]  # (location id, sku)
+
+
+class StockBook:
+    """On-hand and reserved stock per (location, SKU), with its ledger; reached as
+    ``hub.stock``.
+
+    Guarantees, after every command: per position, on-hand = Σ ``on_hand_delta`` and
+    reserved = Σ ``reserved_delta`` of its movements; available = on-hand − reserved ≥ 0;
+    reserved = Σ ``remaining`` of the live reservations there; the ledger only grows.
+    Every command validates everything first and raises before changing anything.
+
+    Locations need not be registered in a :class:`~orderhub.Network`: the book is keyed by
+    plain ids. Queries about a position never seen answer zero.
+    """
+
+    def __init__(self, clock: Clock) -> None:
+        if not isinstance(clock, Clock):
+            raise ValidationError("must be a Clock", field="clock", value=clock)
+        self._clock = clock
+        self._positions: dict[str, dict[str, StockPosition]] = {}  # sku → location → position
+        self._available: dict[str, _FirstFit[str]] = {}  # sku → location → available > 0
+        self._ledger: list[Movement] = []
+        self._moves_at: dict[_Position, list[Movement]] = {}
+        self._skus_at: dict[str, dict[str, None]] = {}  # location → its SKUs, as an ordered set
+        self._reservations: dict[str, Reservation] = {}
+        self._by_order: dict[str, list[str]] = {}
+        self._expiry: SortedList = SortedList()  # (expires_at, id) of live reservations
+        self._supplies: dict[str, Supply] = {}
+        self._supplies_as_added: dict[str, Supply] = {}
+        self._uncommitted: dict[str, _FirstFit[tuple[date, str]]] = {}  # sku → (expected, id)
+        self._commitments: dict[str, list[tuple[str, int, int]]] = {}
+
+    # -- queries: positions --------------------------------------------------------------
+
+    def position(self, location_id: str, sku: str) -> StockPosition:
+        """On-hand and reserved of ``sku`` at ``location_id`` (zeros if never stocked)."""
+        at = self._positions.get(sku) if isinstance(sku, str) else None
+        found = at.get(location_id) if at is not None and isinstance(location_id, str) else None
+        if found is not None:
+            return found
+        return StockPosition(
+            location_id=_text(location_id, "location_id"),
+            sku=_text(sku, "sku"),
+            on_hand=0,
+            reserved=0,
+        )
+
+    def on_hand(self, location_id: str, sku: str) -> int:
+        """Units of ``sku`` physically at ``location_id``."""
+        return self.position(location_id, sku).on_hand
+
+    def reserved(self, location_id: str, sku: str) -> int:
+        """Units of ``sku`` at ``location_id`` held by live reservations."""
+        return self.position(location_id, sku).reserved
+
+    def available(self, location_id: str, sku: str) -> int:
+        """Units of ``sku`` at ``location_id`` that can still be reserved (never negative)."""
+        return self.position(location_id, sku).available
+
+    def locations_with(self, sku: str) -> tuple[StockPosition, ...]:
+        """The positions of ``sku`` with available > 0, by location id.
+
+        Read from an index kept up to date on every change: the cost is that of the
+        answer, not of the network or the catalog.
+        """
+        fit = self._available.get(_text(sku, "sku"))
+        if fit is None:
+            return ()
+        at = self._positions[sku]
+        return tuple(at[loc] for loc in fit)
+
+    def best_source(self, sku: str, quantity: int) -> StockPosition | Supply | None:
+        """Where one line of ``quantity`` units of ``sku`` is best filled from, by the default
+        preference: on hand before incoming supply.
+
+        On hand: among the positions with available ≥ ``quantity``, the lowest location id.
+        Otherwise the supply with uncommitted ≥ ``quantity`` that is expected first (equal
+        dates: the lowest supply id). None when neither can fill the line whole. The cost
+        hardly depends on the number of candidates (see :class:`_FirstFit`).
+        """
+        q = _positive(quantity)
+        fit = self._available.get(_text(sku, "sku"))
+        if fit is not None:
+            loc = fit.first_at_least(q)
+            if loc is not None:
+                return self._positions[sku][loc]
+        supplies = self._uncommitted.get(sku)
+        if supplies is not None:
+            key = supplies.first_at_least(q)
+            if key is not None:
+                return self._supplies[key[1]]
+        return None
+
+    def skus(self) -> Iterator[str]:
+        """Every SKU with a position, in the order first stocked."""
+        return iter(tuple(self._positions))
+
+    def positions(self) -> Iterator[StockPosition]:
+        """Every position ever stocked (zeros included), SKU by SKU."""
+        return iter(tuple(p for at in self._positions.values() for p in at.values()))
+
+    def movements(
+        self, location_id: str | None = None, sku: str | None = None
+    ) -> tuple[Movement, ...]:
+        """The ledger, oldest first, optionally only one location's and/or one SKU's.
+
+        The ledger only grows: a tuple returned earlier is a prefix of a later one.
+        """
+        if location_id is None and sku is None:
+            return tuple(self._ledger)
+        if location_id is not None and sku is not None:
+            key = (_text(location_id, "location_id"), _text(sku, "sku"))
+            return tuple(self._moves_at.get(key, ()))
+        if sku is None:
+            loc = _text(location_id, "location_id")
+            keys = [(loc, item) for item in self._skus_at.get(loc, ())]
+        else:
+            item = _text(sku, "sku")
+            keys = [(loc, item) for loc in self._positions.get(item, ())]
+        # Each position's movements are in ledger order: merge them by sequence number.
+        return tuple(heapq.merge(*(self._moves_at[k] for k in keys), key=attrgetter("seq")))
+
+    # -- queries: reservations and supplies ----------------------------------------------
+
+    def reservation(self, reservation_id: str) -> Reservation:
+        """The reservation ``reservation_id``."""
+        try:
+            return self._reservations[reservation_id]
+        except (KeyError, TypeError):
+            raise UnknownReservation(
+                "no such reservation", field="reservation_id", value=reservation_id
+            ) from None
+
+    def reservations(
+        self, order_id: str | None = None, live_only: bool = True
+    ) -> tuple[Reservation, ...]:
+        """The reservations (of ``order_id``, if given; live ones only, unless told), oldest
+        first. By order, this reads an index: it does not scan every reservation."""
+        if order_id is None:
+            ids: Sequence[str] = tuple(self._reservations)
+        else:
+            ids = self._by_order.get(_text(order_id, "order_id"), ())
+        found = (self._reservations[i] for i in ids)
+        return tuple(r for r in found if r.is_live or not live_only)
+
+    def supply(self, supply_id: str) -> Supply:
+        """The supply ``supply_id``."""
+        try:
+            return self._supplies[supply_id]
+        except (KeyError, TypeError):
+            raise UnknownSupply("no such supply", field="supply_id", value=supply_id) from None
+
+    def supplies(self, sku: str) -> tuple[Supply, ...]:
+        """The supplies of ``sku`` with uncommitted units, in routing order: the earliest
+        expected date first, equal dates by lowest id."""
+        fit = self._uncommitted.get(_text(sku, "sku"))
+        if fit is None:
+            return ()
+        return tuple(self._supplies[supply_id] for _, supply_id in fit)
+
+    def commitments(self, supply_id: str) -> tuple[tuple[str, int, int], ...]:
+        """The standing promises of a supply, as (order id, line no, units), oldest first.
+
+        A second promise to the same line adds to that line's first one and keeps its place.
+        """
+        self.supply(supply_id)
+        return tuple(self._commitments.get(supply_id, ()))
+
+    # -- commands: on-hand ---------------------------------------------------------------
+
+    def receive(
+        self,
+        location_id: str,
+        sku: str,
+        quantity: int,
+        *,
+        reason: str | None = None,
+        reference: str | None = None,
+    ) -> Movement:
+        """Book ``quantity`` units of ``sku`` arriving at ``location_id`` (RECEIVE)."""
+        loc, item = _text(location_id, "location_id"), _text(sku, "sku")
+        q = _positive(quantity)
+        why, ref = _opt_text(reason, "reason"), _opt_text(reference, "reference")
+        now = self._now()
+        return self._move(loc, item, MovementKind.RECEIVE, q, 0, why, ref, now)
+
+    def adjust(self, location_id: str, sku: str, delta: int, *, reason: str) -> Movement:
+        """Correct on-hand by ``delta`` (positive or negative, never zero) for ``reason``.
+
+        Raises:
+            InsufficientStock: on-hand would fall below what is reserved.
+        """
+        loc, item = _text(location_id, "location_id"), _text(sku, "sku")
+        if isinstance(delta, bool) or not isinstance(delta, int) or delta == 0:
+            raise InvalidQuantity("must be a non-zero integer", field="delta", value=delta)
+        why = _text(reason, "reason")
+        available = self.available(loc, item)
+        if -delta > available:
+            raise InsufficientStock(
+                f"on-hand may not fall below reserved: only {available} available",
+                location_id=loc,
+                sku=item,
+                requested=-delta,
+                available=available,
+                field="delta",
+                value=delta,
+            )
+        now = self._now()
+        return self._move(loc, item, MovementKind.ADJUST, delta, 0, why, None, now)
+
+    def transfer(
+        self,
+        from_location: str,
+        to_location: str,
+        sku: str,
+        quantity: int,
+        *,
+        reference: str | None = None,
+    ) -> tuple[Movement, Movement]:
+        """Move ``quantity`` available units of ``sku`` from one location to another.
+
+        Returns the TRANSFER_OUT and TRANSFER_IN movements. Reserved units stay put.
+
+        Raises:
+            InsufficientStock: fewer units available at ``from_location``.
+        """
+        src, dst = _text(from_location, "from_location"), _text(to_location, "to_location")
+        item, q = _text(sku, "sku"), _positive(quantity)
+        ref = _opt_text(reference, "reference")
+        if src == dst:
+            raise ValidationError("must differ from from_location", field="to_location", value=dst)
+        self._need(src, item, q)
+        now = self._now()
+        out = self._move(src, item, MovementKind.TRANSFER_OUT, -q, 0, None, ref, now)
+        into = self._move(dst, item, MovementKind.TRANSFER_IN, q, 0, None, ref, now)
+        return out, into
+
+    def return_stock(
+        self, location_id: str, sku: str, quantity: int, *, reference: str | None = None
+    ) -> Movement:
+        """Restock ``quantity`` units of ``sku`` a customer returned to ``location_id``."""
+        loc, item = _text(location_id, "location_id"), _text(sku, "sku")
+        q = _positive(quantity)
+        ref = _opt_text(reference, "reference")
+        now = self._now()
+        return self._move(loc, item, MovementKind.RETURN, q, 0, None, ref, now)
+
+    # -- commands: reservations ----------------------------------------------------------
+
+    def reserve(
+        self,
+        requests: Sequence[ReserveRequest],
+        *,
+        order_id: str,
+        expires_at: datetime | None = None,
+        ids: IdFactory,
+    ) -> tuple[Reservation, ...]:
+        """Hold stock for an order: all the requests, or none of them.
+
+        Demand for one (location, SKU) is summed over the requests before it is checked, so
+        two lines of one SKU cannot oversell. Each request becomes one :class:`Reservation`
+        (id from ``ids.new_id("reservation")``) with one RESERVE movement, in request order.
+
+        Raises:
+            InsufficientStock: some position has fewer units available than its summed
+                demand; it names the first such position, in request order.
+        """
+        order = _text(order_id, "order_id")
+        if expires_at is not None:
+            aware(expires_at, "expires_at")
+        if not callable(getattr(ids, "new_id", None)):
+            raise ValidationError("must be an IdFactory", field="ids", value=ids)
+        if isinstance(requests, (str, bytes)) or not isinstance(requests, Sequence):
+            raise ValidationError(
+                "must be a sequence of ReserveRequest", field="requests", value=requests
+            )
+        wanted = tuple(requests)
+        if not wanted:
+            raise ValidationError("need at least one request", field="requests", value=[])
+        demand: dict[_Position, int] = {}
+        for i, r in enumerate(wanted):
+            if not isinstance(r, ReserveRequest):
+                raise ValidationError("must be a ReserveRequest", field=f"requests[{i}]", value=r)
+            key = (r.location_id, r.sku)
+            demand[key] = demand.get(key, 0) + r.quantity
+        for (loc, item), q in demand.items():
+            self._need(loc, item, q)
+        now = self._now()
+        new_ids = [ids.new_id("reservation") for _ in wanted]
+        seen: set[str] = set()
+        for new_id in new_ids:
+            _text(new_id, "id")
+            if new_id in self._reservations or new_id in seen:
+                raise DuplicateId("the id factory returned an id in use", field="id", value=new_id)
+            seen.add(new_id)
+
+        made = []
+        for new_id, r in zip(new_ids, wanted, strict=True):
+            reservation = Reservation(
+                id=new_id,
+                order_id=order,
+                line_no=r.line_no,
+                location_id=r.location_id,
+                sku=r.sku,
+                quantity=r.quantity,
+                expires_at=expires_at,
+                created_at=now,
+            )
+            self._reservations[new_id] = reservation
+            self._by_order.setdefault(order, []).append(new_id)
+            if expires_at is not None:
+                self._expiry.add((expires_at, new_id))
+            self._move(
+                r.location_id, r.sku, MovementKind.RESERVE, 0, r.quantity, None, new_id, now
+            )
+            made.append(reservation)
+        return tuple(made)
+
+    def release(
+        self, reservation_id: str, quantity: int | None = None, *, reason: str | None = None
+    ) -> Movement | None:
+        """Give back ``quantity`` held units of a reservation (all it has left by default).
+
+        Releasing all of a reservation that has nothing left is harmless and returns None.
+
+        Raises:
+            InvalidQuantity: more than the reservation has left.
+        """
+        r = self.reservation(reservation_id)
+        why = _opt_text(reason, "reason")
+        if quantity is None:
+            if not r.remaining:
+                return None
+            q = r.remaining
+        else:
+            q = self._within(r, quantity)
+        now = self._now()
+        return self._release(r, q, why, now)
+
+    def consume(self, reservation_id: str, quantity: int) -> Movement:
+        """Ship ``quantity`` held units of a reservation: on-hand and reserved both fall (SHIP).
+
+        Raises:
+            InvalidQuantity: more than the reservation has left.
+        """
+        r = self.reservation(reservation_id)
+        q = self._within(r, quantity)
+        now = self._now()
+        self._update(attrs.evolve(r, consumed=r.consumed + q))
+        return self._move(r.location_id, r.sku, MovementKind.SHIP, -q, -q, None, r.id, now)
+
+    def expiring(self, now: datetime) -> tuple[Reservation, ...]:
+        """The live reservations that :meth:`expire` would release at ``now``, as they are
+        now (so ``remaining`` is what expiry will give back). Changes nothing."""
+        until = aware(now, "now")
+        due: list[Reservation] = []
+        for expires_at, reservation_id in self._expiry:
+            if expires_at > until:
+                break
+            due.append(self._reservations[reservation_id])
+        return tuple(due)
+
+    def expire(self, now: datetime) -> tuple[Reservation, ...]:
+        """Release every live reservation with ``expires_at`` ≤ ``now`` (reason "expired").
+
+        Returns them as they are after the release, the earliest expiry first (equal times
+        by id). Reads only the reservations due, from an index sorted by expiry.
+        """
+        until = aware(now, "now")
+        due: list[str] = []
+        for expires_at, reservation_id in self._expiry:
+            if expires_at > until:
+                break
+            due.append(reservation_id)
+        if not due:
+            return ()
+        at = self._now()
+        for reservation_id in due:
+            r = self._reservations[reservation_id]
+            self._release(r, r.remaining, "expired", at)
+        return tuple(self._reservations[i] for i in due)
+
+    # -- commands: supply ----------------------------------------------------------------
+
+    def add_supply(self, supply: Supply) -> None:
+        """Record incoming ``supply``; adding the same supply again is harmless.
+
+        Promises are made with :meth:`commit_supply`, so a new supply has none.
+
+        Raises:
+            DuplicateId: another supply was added with this id.
+        """
+        if not isinstance(supply, Supply):
+            raise ValidationError("must be a Supply", field="supply", value=supply)
+        first = self._supplies_as_added.get(supply.id)
+        if first is not None:
+            if first != supply:
+                raise DuplicateId("another supply has this id", field="id", value=supply.id)
+            return
+        if supply.committed:
+            raise ValidationError(
+                "a new supply has no promises: use commit_supply",
+                field="committed",
+                value=supply.committed,
+                entity_id=supply.id,
+            )
+        self._supplies_as_added[supply.id] = supply
+        self._set_supply(supply)
+
+    def commit_supply(self, supply_id: str, quantity: int, *, order_id: str, line_no: int) -> None:
+        """Promise ``quantity`` units of a supply to a backordered line.
+
+        Raises:
+            InsufficientStock: more than the supply's uncommitted units.
+        """
+        s = self.supply(supply_id)
+        q = _positive(quantity, entity_id=s.id)
+        order, line = _text(order_id, "order_id"), _positive(line_no, "line_no")
+        if q > s.uncommitted:
+            raise InsufficientStock(
+                f"only {s.uncommitted} uncommitted units in this supply",
+                location_id=s.location_id,
+                sku=s.sku,
+                requested=q,
+                available=s.uncommitted,
+                entity_id=s.id,
+            )
+        promises = self._commitments.setdefault(s.id, [])
+        for i, (o, n, units) in enumerate(promises):
+            if (o, n) == (order, line):
+                promises[i] = (o, n, units + q)
+                break
+        else:
+            promises.append((order, line, q))
+        self._set_supply(attrs.evolve(s, committed=s.committed + q))
+
+    def uncommit_supply(
+        self, supply_id: str, quantity: int, *, order_id: str, line_no: int
+    ) -> None:
+        """Withdraw (or settle) ``quantity`` units a supply promised to a line.
+
+        Raises:
+            InvalidQuantity: the line holds fewer units of this supply.
+        """
+        s = self.supply(supply_id)
+        q = _positive(quantity, entity_id=s.id)
+        order, line = _text(order_id, "order_id"), _positive(line_no, "line_no")
+        promises = self._commitments.get(s.id, [])
+        i = next((i for i, (o, n, _) in enumerate(promises) if (o, n) == (order, line)), None)
+        held = 0 if i is None else promises[i][2]
+        if i is None or q > held:
+            raise InvalidQuantity(
+                f"line {line} of {order} holds only {held} units of this supply",
+                field="quantity",
+                value=q,
+                entity_id=s.id,
+            )
+        if q == held:
+            del promises[i]
+        else:
+            promises[i] = (order, line, held - q)
+        self._set_supply(attrs.evolve(s, committed=s.committed - q))
+
+    def receive_supply(self, supply_id: str, quantity: int | None = None) -> Movement:
+        """Book the arrival of ``quantity`` units of a supply (all outstanding by default):
+        on-hand rises at its location (RECEIVE, reference = the supply id).
+
+        Promises stand: the hub settles them with :meth:`uncommit_supply` as it reserves the
+        arrived units for the promised lines.
+
+        Raises:
+            InvalidQuantity: more than is outstanding, or nothing is.
+        """
+        s = self.supply(supply_id)
+        if quantity is None:
+            q = s.outstanding
+            if not q:
+                raise InvalidQuantity(
+                    "nothing outstanding", field="quantity", value=None, entity_id=s.id
+                )
+        else:
+            q = _positive(quantity, entity_id=s.id)
+            if q > s.outstanding:
+                raise InvalidQuantity(
+                    f"only {s.outstanding} units outstanding",
+                    field="quantity",
+                    value=q,
+                    entity_id=s.id,
+                )
+        now = self._now()
+        self._set_supply(attrs.evolve(s, received=s.received + q))
+        return self._move(s.location_id, s.sku, MovementKind.RECEIVE, q, 0, None, s.id, now)
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _now(self) -> datetime:
+        return aware(self._clock.now(), "clock.now()")
+
+    def _need(self, location_id: str, sku: str, quantity: int) -> None:
+        available = self.available(location_id, sku)
+        if quantity > available:
+            raise InsufficientStock(
+                f"only {available} available",
+                location_id=location_id,
+                sku=sku,
+                requested=quantity,
+                available=available,
+            )
+
+    def _within(self, r: Reservation, quantity: object) -> int:
+        q = _positive(quantity, entity_id=r.id)
+        if q > r.remaining:
+            raise InvalidQuantity(
+                f"only {r.remaining} units left in the reservation",
+                field="quantity",
+                value=q,
+                entity_id=r.id,
+            )
+        return q
+
+    def _update(self, r: Reservation) -> None:
+        self._reservations[r.id] = r
+        if not r.is_live and r.expires_at is not None:
+            self._expiry.discard((r.expires_at, r.id))
+
+    def _release(self, r: Reservation, q: int, reason: str | None, at: datetime) -> Movement:
+        self._update(attrs.evolve(r, released=r.released + q))
+        return self._move(r.location_id, r.sku, MovementKind.RELEASE, 0, -q, reason, r.id, at)
+
+    def _set_supply(self, s: Supply) -> None:
+        self._supplies[s.id] = s
+        fit = self._uncommitted.get(s.sku)
+        if fit is None:
+            fit = self._uncommitted[s.sku] = _FirstFit()
+        fit.set((s.expected, s.id), s.uncommitted)
+
+    def _move(
+        self,
+        location_id: str,
+        sku: str,
+        kind: MovementKind,
+        on_hand_delta: int,
+        reserved_delta: int,
+        reason: str | None,
+        reference: str | None,
+        at: datetime,
+    ) -> Movement:
+        # Append one movement and bring the position and the availability index along.
+        movement = Movement(
+            seq=len(self._ledger) + 1,
+            location_id=location_id,
+            sku=sku,
+            kind=kind,
+            on_hand_delta=on_hand_delta,
+            reserved_delta=reserved_delta,
+            reason=reason,
+            reference=reference,
+            at=at,
+        )
+        self._ledger.append(movement)
+        at_sku = self._positions.get(sku)
+        if at_sku is None:
+            at_sku = self._positions[sku] = {}
+        old = at_sku.get(location_id)
+        if old is None:
+            self._moves_at[(location_id, sku)] = [movement]
+            self._skus_at.setdefault(location_id, {})[sku] = None
+            on_hand, reserved = on_hand_delta, reserved_delta
+        else:
+            self._moves_at[(location_id, sku)].append(movement)
+            on_hand, reserved = old.on_hand + on_hand_delta, old.reserved + reserved_delta
+        position = StockPosition(
+            location_id=location_id, sku=sku, on_hand=on_hand, reserved=reserved
+        )
+        at_sku[location_id] = position
+        fit = self._available.get(sku)
+        if fit is None:
+            fit = self._available[sku] = _FirstFit()
+        fit.set(location_id, position.available)
+        return movement
