@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime
+from types import MappingProxyType
 
 import attrs
 from sortedcontainers import SortedList
@@ -72,7 +73,8 @@ class Allocator:
         self._waiting: dict[str, SortedList] = defaultdict(SortedList)
         self._order_seq: dict[str, int] = {}
         self._rejected: dict[str, tuple[str, ...]] = {}
-        self._capacity: dict[tuple[str, date], int] = defaultdict(int)
+        # day → location → orders assigned that day (capacity use)
+        self._capacity: dict[date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
 
     # -- views ---------------------------------------------------------------------------
 
@@ -80,7 +82,9 @@ class Allocator:
         """The network as the strategy may see it for ``order``: without the locations
         that rejected it, with today's capacity use."""
         today = now.date()
-        used = {loc: n for (loc, day), n in self._capacity.items() if day == today}
+        for day in [d for d in self._capacity if d < today]:
+            del self._capacity[day]  # capacity is per day: yesterday's use no longer counts
+        used = MappingProxyType(self._capacity[today])
         return NetworkView(
             self.network,
             self.stock,
@@ -200,8 +204,9 @@ class Allocator:
                 )
                 if backordered[n]:
                     self._wait(updated, n, line.sku)
+        today = self._capacity[now.date()]
         for loc in {a.location_id for a in plan.assignments}:
-            self._capacity[(loc, now.date())] += 1
+            today[loc] += 1
         events: list[Event] = [
             OrderRouted(
                 occurred_at=now,

@@ -14,14 +14,16 @@ from orderhub._customers import CustomerMaster
 from orderhub._money import Money, exact_add, exact_mul, exact_sub, minor_units
 from orderhub._network import Network
 from orderhub._orders import Hold, HoldKind, LineQuantities, Order, OrderLine, OrderState
+from orderhub._pricing import discount_total, reprice
 from orderhub._queue import IntakeQueue, QueuePriority, default_priority
-from orderhub._requests import Discount, OrderRequest
+from orderhub._requests import LineRequest, OrderRequest
 from orderhub._stock import StockBook, Supply
-from orderhub._values import aware
+from orderhub._values import Address, aware
 from orderhub.errors import (
     CurrencyMismatch,
     DuplicateId,
     IdempotencyConflict,
+    IllegalTransition,
     InvalidMoney,
     InvalidQuantity,
     UnknownCurrency,
@@ -35,6 +37,7 @@ from orderhub.events import (
     Event,
     OrderCancelled,
     OrderCaptured,
+    OrderEdited,
     OrderHeld,
     OrderHoldReleased,
     OrderLineCancelled,
@@ -309,7 +312,7 @@ class OrderHub:
                 )
             gross = exact_mul(price.amount, lr.quantity)
             discount = (
-                _discount_total(lr.discounts, gross, currency, f"lines[{i}].discounts")
+                discount_total(lr.discounts, gross, currency, f"lines[{i}].discounts")
                 if lr.discounts
                 else _ZERO
             )
@@ -320,7 +323,7 @@ class OrderHub:
         for n in nets:
             subtotal = exact_add(subtotal, n)
         order_discount = (
-            _discount_total(request.discounts, subtotal, currency, "discounts")
+            discount_total(request.discounts, subtotal, currency, "discounts")
             if request.discounts
             else _ZERO
         )
@@ -408,7 +411,7 @@ class OrderHub:
             order = attrs.evolve(order._moved(target), resume_state=None)
             events.append(_state_changed(now, order_id, OrderState.ON_HOLD, target))
         self._orders[order_id] = order
-        if order.state is OrderState.CAPTURED:
+        if not remaining and any(line.quantities.open for line in order.lines):
             self._queue.push(order)
         return self._record(events)
 
@@ -520,6 +523,170 @@ class OrderHub:
         if any(line.quantities.allocated for line in before.lines):
             events.extend(self._refill(order, dict(cancelled), now))
         return self._record(events)
+
+    # -- editing -------------------------------------------------------------------------
+
+    def edit(
+        self,
+        order_id: str,
+        *,
+        quantities: Mapping[int, int] | None = None,
+        add: Sequence[LineRequest] = (),
+        remove: Sequence[int] = (),
+        ship_to: Address | None = None,
+    ) -> tuple[Event, ...]:
+        """Change an order before it is released to fulfilment.
+
+        ``quantities`` sets new ordered quantities by line number; ``remove`` takes lines out
+        (a removed line keeps its number, with only its cancelled units left); ``add``
+        appends lines priced like captured ones; ``ship_to`` moves the delivery. The order is
+        priced again — line discounts recomputed, order discounts spread anew over the new
+        line values — and only what changed is planned again: fewer units give back exactly
+        the difference (open first, then backordered, then allocated), more units and new
+        lines are routed, and a new ship-to re-routes everything. After release an edit is
+        refused.
+
+        Raises:
+            IllegalTransition: the order has been released, shipped or closed.
+            InvalidQuantity, UnknownSku, CurrencyMismatch, ValidationError: the edit is
+                invalid; nothing changed.
+        """
+        order = self.order(order_id)
+        state = order.resume_state if order.state is OrderState.ON_HOLD else order.state
+        if state not in _BEFORE_RELEASE:
+            raise IllegalTransition(
+                "an order can only be edited before it is released",
+                field="state",
+                value=order.state.value,
+                entity_id=order_id,
+            )
+        targets = self._edit_targets(order, quantities or {}, remove)
+        added = self._edit_lines(order, add)
+        if ship_to is not None and not isinstance(ship_to, Address):
+            raise ValidationError(
+                "must be an Address", field="ship_to", value=ship_to, entity_id=order_id
+            )
+        moved = ship_to is not None and ship_to != order.ship_to
+        resized = [
+            attrs.evolve(
+                line,
+                quantities=LineQuantities(
+                    ordered=targets[line.line_no], open=targets[line.line_no]
+                ),
+            )
+            if line.line_no in targets
+            else line
+            for line in order.lines
+        ]
+        priced, _ = reprice([*resized, *added], order.discounts, order.currency)
+        if not targets and not added and not moved:
+            return ()
+
+        # Everything is valid: apply.
+        now = self._now()
+        updated = order
+        for line_no, target in targets.items():
+            q = updated.line(line_no).quantities
+            if target < q.ordered:
+                fewer = q.ordered - target
+                updated = self._cancel_units(updated, line_no, fewer, "edited")
+                q = updated.line(line_no).quantities
+                updated = updated._with_quantities(
+                    line_no, ordered=target, cancelled=q.cancelled - fewer
+                )
+            else:
+                updated = updated._with_quantities(
+                    line_no, ordered=target, open=q.open + target - q.ordered
+                )
+        lines = [*updated.lines, *added]
+        updated = attrs.evolve(
+            updated,
+            lines=tuple(
+                attrs.evolve(line, line_discount=p.line_discount, order_discount=p.order_discount)
+                for line, p in zip(lines, priced, strict=True)
+            ),
+        )
+        if moved:
+            updated = attrs.evolve(updated, ship_to=ship_to)
+            for line in updated.lines:
+                q = line.quantities
+                if q.backordered:
+                    updated = self._alloc.unbackorder(updated, line.line_no, q.backordered)
+                if q.allocated:
+                    updated = self._alloc.unallocate(
+                        updated, line.line_no, q.allocated, reason="ship-to changed"
+                    )
+        changes = tuple(
+            name
+            for name, changed in (
+                ("quantities", bool(quantities)),
+                ("lines added", bool(added)),
+                ("lines removed", bool(remove)),
+                ("ship_to", moved),
+            )
+            if changed
+        )
+        self._orders[order_id] = updated
+        events: list[Event] = [
+            OrderEdited(occurred_at=now, order_id=order_id, changes=changes, total=updated.total)
+        ]
+        if order_id not in self._queue and updated.state is not OrderState.ON_HOLD:
+            events.extend(self._route(updated, now))
+        updated, events = self._alloc._settle(order, self._orders[order_id], now, events)
+        self._orders[order_id] = updated
+        events.extend(self._refill(updated, dict.fromkeys(targets, 0), now))
+        return self._record(events)
+
+    def _edit_targets(
+        self, order: Order, quantities: Mapping[int, int], remove: Sequence[int]
+    ) -> dict[int, int]:
+        if not isinstance(quantities, Mapping):
+            raise ValidationError(
+                "must be a mapping of line number to quantity",
+                field="quantities",
+                value=quantities,
+                entity_id=order.id,
+            )
+        targets: dict[int, int] = {}
+        for line_no, qty in quantities.items():
+            line = order.line(line_no)
+            if isinstance(qty, bool) or not isinstance(qty, int) or qty <= 0:
+                raise InvalidQuantity(
+                    "must be a positive integer (remove= takes a line out)",
+                    field=f"quantities[{line_no}]",
+                    value=qty,
+                    entity_id=order.id,
+                )
+            if qty < line.quantities.cancelled:
+                raise InvalidQuantity(
+                    f"{line.quantities.cancelled} unit(s) of the line are already cancelled",
+                    field=f"quantities[{line_no}]",
+                    value=qty,
+                    entity_id=order.id,
+                )
+            targets[line_no] = qty
+        for line_no in remove:
+            line = order.line(line_no)
+            if line_no in targets:
+                raise ValidationError(
+                    "a line cannot be both changed and removed",
+                    field="remove",
+                    value=line_no,
+                    entity_id=order.id,
+                )
+            targets[line_no] = line.quantities.cancelled
+        return {n: t for n, t in targets.items() if t != order.line(n).quantity}
+
+    def _edit_lines(self, order: Order, add: Sequence[LineRequest]) -> tuple[OrderLine, ...]:
+        if not add:
+            return ()
+        request = OrderRequest(
+            channel=order.channel, idempotency_key="edit", lines=list(add), currency=order.currency
+        )
+        return tuple(
+            attrs.evolve(line, line_no=len(order.lines) + line.line_no)
+            for line in self._price(request).lines
+        )
 
     # -- routing and allocation ----------------------------------------------------------
 
@@ -718,28 +885,3 @@ def _state_changed(now: datetime, order_id: str, a: OrderState, b: OrderState) -
     return OrderStateChanged(
         occurred_at=now, order_id=order_id, from_state=a.value, to_state=b.value
     )
-
-
-def _discount_total(
-    discounts: Sequence[Discount], base: Decimal, currency: str, field: str
-) -> Decimal:
-    """Σ of ``discounts`` on ``base`` (percentages rounded half-up per discount)."""
-    total = _ZERO
-    for j, d in enumerate(discounts):
-        if d.amount is not None:
-            if d.amount.currency != currency:
-                raise CurrencyMismatch(
-                    f"order is in {currency}", field=f"{field}[{j}].amount", value=str(d.amount)
-                )
-            total = exact_add(total, d.amount.amount)
-        else:
-            assert d.percent is not None
-            off = Money._exact(base, currency).multiply(d.percent.scaleb(-2))
-            total = exact_add(total, off.amount)
-    if total > base:
-        raise ValidationError(
-            f"discounts of {total} {currency} exceed the {base} {currency} they apply to",
-            field=field,
-            value=str(total),
-        )
-    return total

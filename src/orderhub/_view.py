@@ -36,6 +36,8 @@ def _ids(value: object, field: str) -> frozenset[str]:
 
 
 def _counts(value: object, field: str) -> Mapping[str, int]:
+    if isinstance(value, MappingProxyType):
+        return value  # already read-only: the hub's live counts, taken as they are
     if not isinstance(value, Mapping):
         raise ValidationError(
             "must be a mapping of location id to count", field=field, value=value

@@ -26,6 +26,7 @@ __all__ = [
     "Event",
     "OrderCancelled",
     "OrderCaptured",
+    "OrderEdited",
     "OrderHeld",
     "OrderHoldReleased",
     "OrderLineCancelled",
@@ -191,3 +192,13 @@ class ReservationsExpired(Event):
 
     order_id: str
     quantity: int
+
+
+@attrs.frozen(kw_only=True)
+class OrderEdited(Event):
+    """An order was changed before release; ``changes`` names what changed and ``total``
+    is the new order total."""
+
+    order_id: str
+    changes: tuple[str, ...]
+    total: Money
