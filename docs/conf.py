@@ -5,7 +5,7 @@ from __future__ import annotations
 from importlib import metadata
 from pathlib import Path
 
-from orderhub import ORDER_STATES
+from orderhub import FULFILLMENT_STATES, ORDER_STATES
 
 project = "orderhub"
 author = "orderhub developers"
@@ -55,7 +55,8 @@ nitpicky = False
 # The pages include these generated files, so a diagram can never disagree with the code.
 _GENERATED = Path(__file__).parent / "_generated"
 _GENERATED.mkdir(exist_ok=True)
-for _name, _table in {"order-states": ORDER_STATES}.items():
+_TABLES = {"order-states": ORDER_STATES, "fulfillment-states": FULFILLMENT_STATES}
+for _name, _table in _TABLES.items():
     (_GENERATED / f"{_name}.md").write_text(
         "```{mermaid}\n" + _table.to_mermaid() + "\n```\n", encoding="utf-8"
     )

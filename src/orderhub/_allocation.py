@@ -15,6 +15,7 @@ from types import MappingProxyType
 import attrs
 from sortedcontainers import SortedList
 
+from orderhub._fulfilment import FulfillmentBook
 from orderhub._network import Network
 from orderhub._orders import Order, OrderState
 from orderhub._stock import ReserveRequest, StockBook
@@ -25,6 +26,16 @@ from orderhub.ports import Clock, IdFactory
 from orderhub.routing import RoutingPlan, RoutingStrategy
 
 __all__ = ["Allocator", "InvalidPlan", "allocation_state"]
+
+
+_ALLOCATING = frozenset(
+    {
+        OrderState.CAPTURED,
+        OrderState.BACKORDERED,
+        OrderState.PARTIALLY_ALLOCATED,
+        OrderState.ALLOCATED,
+    }
+)
 
 
 def allocation_state(order: Order) -> OrderState:
@@ -74,6 +85,7 @@ class Allocator:
         self._order_seq: dict[str, int] = {}
         self._rejected: dict[str, tuple[str, ...]] = {}
         # day → location → orders assigned that day (capacity use)
+        self.fulfillment = FulfillmentBook(ids)
         self._capacity: dict[date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
 
     # -- views ---------------------------------------------------------------------------
@@ -117,6 +129,7 @@ class Allocator:
                 entity_id=order.id,
             )
         planned: dict[int, int] = defaultdict(int)
+        skus = {line.line_no: line.sku for line in order.lines}
         for a in plan.assignments:
             if a.location_id not in self.network:
                 raise InvalidPlan(
@@ -133,8 +146,17 @@ class Allocator:
                     entity_id=order.id,
                 )
             for pl in a.lines:
+                self._check_sku(order, skus, pl.line_no, pl.sku)
                 planned[pl.line_no] += pl.quantity
         for b in plan.backorders:
+            self._check_sku(order, skus, b.line_no, b.sku)
+            if b.supply_id is not None and self.stock.supply(b.supply_id).sku != b.sku:
+                raise InvalidPlan(
+                    "backorder against a supply of another SKU",
+                    field="supply_id",
+                    value=b.supply_id,
+                    entity_id=order.id,
+                )
             planned[b.line_no] += b.quantity
         for line in order.lines:
             if planned.pop(line.line_no, 0) != line.quantities.open:
@@ -160,6 +182,16 @@ class Allocator:
                 raise InvalidPlan(
                     "supply over-committed", field="supply_id", value=supply_id, entity_id=order.id
                 )
+
+    @staticmethod
+    def _check_sku(order: Order, skus: dict[int, str], line_no: int, sku: str) -> None:
+        if skus.get(line_no, sku) != sku:
+            raise InvalidPlan(
+                f"line {line_no} is for {skus[line_no]}",
+                field="sku",
+                value=sku,
+                entity_id=order.id,
+            )
 
     def apply(
         self, order: Order, plan: RoutingPlan, now: datetime, expires_at: datetime | None
@@ -189,6 +221,9 @@ class Allocator:
                 allocated[pl.line_no] += pl.quantity
                 at = self._line_locations[(order.id, pl.line_no)]
                 at[a.location_id] = at.get(a.location_id, 0) + pl.quantity
+                self.fulfillment.add(
+                    order.id, a.location_id, a.erp, order.line(pl.line_no), pl.quantity, now
+                )
         for b in plan.backorders:
             backordered[b.line_no] += b.quantity
         updated = order
@@ -220,6 +255,10 @@ class Allocator:
     def _settle(
         self, before: Order, order: Order, now: datetime, events: list[Event]
     ) -> tuple[Order, list[Event]]:
+        if order.state not in _ALLOCATING and order.state is not OrderState.ON_HOLD:
+            return order, events  # released or shipping: allocation no longer sets the state
+        if order.state is OrderState.ON_HOLD and order.resume_state not in _ALLOCATING:
+            return order, events
         target = allocation_state(order)
         if order.state is OrderState.ON_HOLD:
             if order.resume_state is not target:
@@ -236,6 +275,11 @@ class Allocator:
                 )
             )
         return order, events
+
+    def captured(self, order_id: str) -> None:
+        """Note ``order_id``'s place in capture order: waiting lines of orders captured at
+        the same instant are filled in this order."""
+        self._order_seq.setdefault(order_id, len(self._order_seq))
 
     def _wait(self, order: Order, line_no: int, sku: str) -> None:
         seq = self._order_seq.setdefault(order.id, len(self._order_seq))
@@ -288,9 +332,13 @@ class Allocator:
         *,
         reason: str,
         location_id: str | None = None,
+        rejected: bool = False,
+        reservation_id: str | None = None,
     ) -> Order:
         """Give ``quantity`` allocated units of a line back to open, releasing their
-        reservations: the latest allocation first, or only those at ``location_id``."""
+        reservations: the latest allocation first, or only those at ``location_id``. The
+        units leave their fulfilment orders too (which end rejected if ``rejected``).
+        ``reservation_id`` names the reservation to release first (the one that expired)."""
         at = self._line_locations.get((order.id, line_no), {})
         left = quantity
         for loc in reversed(list(at)):
@@ -300,7 +348,8 @@ class Allocator:
                 continue
             take = min(left, at[loc])
             if self.network.get(loc).tracks_stock:
-                self._release(order.id, line_no, loc, take, reason)
+                self._release(order.id, line_no, loc, take, reason, reservation_id)
+            self.fulfillment.remove(order.id, line_no, loc, take, rejected=rejected)
             at[loc] -= take
             if not at[loc]:
                 del at[loc]
@@ -310,14 +359,24 @@ class Allocator:
             line_no, open=q.open + quantity, allocated=q.allocated - quantity
         )
 
-    def _release(self, order_id: str, line_no: int, loc: str, quantity: int, reason: str) -> None:
+    def _release(
+        self,
+        order_id: str,
+        line_no: int,
+        loc: str,
+        quantity: int,
+        reason: str,
+        first: str | None = None,
+    ) -> None:
         left = quantity
         live = [
             r
-            for r in self.stock.reservations(order_id=order_id)
+            for r in reversed(self.stock.reservations(order_id=order_id))
             if r.line_no == line_no and r.location_id == loc
         ]
-        for r in reversed(live):
+        if first is not None:
+            live.sort(key=lambda r: r.id != first)  # stable: ``first``, then latest first
+        for r in live:
             if not left:
                 break
             take = min(left, r.remaining)
@@ -336,6 +395,27 @@ class Allocator:
     def locations_of(self, order_id: str, line_no: int) -> dict[str, int]:
         """Where a line's allocated units are, and how many at each."""
         return dict(self._line_locations.get((order_id, line_no), {}))
+
+    def ship(self, order: Order, location_id: str, line_no: int, quantity: int) -> Order:
+        """Ship ``quantity`` allocated units of a line from ``location_id``: their
+        reservations are consumed (reserved → shipped, on-hand falls) oldest first."""
+        at = self._line_locations[(order.id, line_no)]
+        if self.network.get(location_id).tracks_stock:
+            left = quantity
+            for r in self.stock.reservations(order_id=order.id):
+                if not left:
+                    break
+                if r.line_no == line_no and r.location_id == location_id:
+                    take = min(left, r.remaining)
+                    self.stock.consume(r.id, take)
+                    left -= take
+        at[location_id] -= quantity
+        if not at[location_id]:
+            del at[location_id]
+        q = order.line(line_no).quantities
+        return order._with_quantities(
+            line_no, allocated=q.allocated - quantity, shipped=q.shipped + quantity
+        )
 
     def reject(self, order_id: str, location_id: str) -> int:
         """Record that ``location_id`` rejected ``order_id``; returns the rejection count."""

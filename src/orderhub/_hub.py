@@ -11,6 +11,11 @@ import attrs
 from orderhub._allocation import Allocator
 from orderhub._catalog import Catalog, CatalogPolicy, Item
 from orderhub._customers import CustomerMaster
+from orderhub._effects import RetryPolicy
+from orderhub._hub_cash import CashCommands
+from orderhub._hub_effects import EffectCommands
+from orderhub._insight import Insights
+from orderhub._journal import RecogniseOnShipment, RevenuePolicy
 from orderhub._money import Money, exact_add, exact_mul, exact_sub, minor_units
 from orderhub._network import Network
 from orderhub._orders import Hold, HoldKind, LineQuantities, Order, OrderLine, OrderState
@@ -18,6 +23,8 @@ from orderhub._pricing import discount_total, reprice
 from orderhub._queue import IntakeQueue, QueuePriority, default_priority
 from orderhub._requests import LineRequest, OrderRequest
 from orderhub._stock import StockBook, Supply
+from orderhub._tax import RateTable, TaxMode, TaxPolicy, TaxRounding
+from orderhub._terms import PaymentTerms
 from orderhub._values import Address, aware
 from orderhub.errors import (
     CurrencyMismatch,
@@ -81,7 +88,7 @@ class _Priced:
     total: Money
 
 
-class OrderHub:
+class OrderHub(CashCommands, EffectCommands):
     """The hub: one intake queue for every channel, and the books it keeps.
 
     The host injects the clock and the id factory; the hub reads neither the system clock
@@ -100,6 +107,14 @@ class OrderHub:
         queue_priority: QueuePriority = default_priority,
         max_rejections: int = 3,
         reservation_ttl: timedelta | None = None,
+        tax: TaxPolicy | None = None,
+        tax_mode: TaxMode = TaxMode.EXCLUSIVE,
+        tax_rounding: TaxRounding = TaxRounding.PER_LINE,
+        terms: PaymentTerms | None = None,
+        revenue_policy: RevenuePolicy | None = None,
+        numbers: IdFactory | None = None,
+        retry: RetryPolicy | None = None,
+        default_erp: str = "main",
     ) -> None:
         if (
             isinstance(max_rejections, bool)
@@ -138,6 +153,18 @@ class OrderHub:
         self._events: list[Event] = []
         self.customers._on_erase.append(self._erase_order_data)
         self.customers._publish = self._record
+        self._init_effects(
+            retry=retry if retry is not None else RetryPolicy(), default_erp=default_erp
+        )
+        self._init_cash(
+            tax=tax if tax is not None else RateTable({}),
+            tax_mode=tax_mode,
+            tax_rounding=tax_rounding,
+            terms=terms if terms is not None else PaymentTerms(),
+            revenue_policy=revenue_policy if revenue_policy is not None else RecogniseOnShipment(),
+            numbers=numbers if numbers is not None else ids,
+        )
+        self.insights = Insights(self)
 
     # -- queries -------------------------------------------------------------------------
 
@@ -170,8 +197,10 @@ class OrderHub:
         return aware(self._clock.now(), "clock.now()")
 
     def _record(self, events: Sequence[Event]) -> tuple[Event, ...]:
-        self._events.extend(events)
-        return tuple(events)
+        recorded = (*events, *self.insights._apply(events))
+        self._events.extend(recorded)
+        self._effects_for(recorded)
+        return recorded
 
     # -- capture -------------------------------------------------------------------------
 
@@ -258,6 +287,7 @@ class OrderHub:
             service_level=request.service_level,
         )
         self._orders[order_id] = order
+        self._alloc.captured(order_id)
         self._requests[key] = (request, order_id)
         self._queue.push(order)
         events.append(
@@ -515,12 +545,13 @@ class OrderHub:
         ):
             order = order._moved(OrderState.SHIPPED)
             events.append(_state_changed(now, order.id, before.state, OrderState.SHIPPED))
-        elif (
-            order.state in _BEFORE_RELEASE or order.state is OrderState.ON_HOLD
-        ) and order.id not in self._queue:
+        elif order.state in _BEFORE_RELEASE or order.state is OrderState.ON_HOLD:
             order, events = self._alloc._settle(before, order, now, events)
         self._orders[order.id] = order
-        if any(line.quantities.allocated for line in before.lines):
+        if not any(line.quantities.open for line in order.lines):
+            self._queue.remove(order.id)  # nothing left to route
+        if any(line.quantities.allocated or line.quantities.backordered for line in before.lines):
+            # stock given back, or a supply's promise withdrawn: offer it to the waiting lines
             events.extend(self._refill(order, dict(cancelled), now))
         return self._record(events)
 
@@ -562,6 +593,16 @@ class OrderHub:
             )
         targets = self._edit_targets(order, quantities or {}, remove)
         added = self._edit_lines(order, add)
+        if not added and all(
+            targets.get(line.line_no, line.quantity) == line.quantities.cancelled
+            for line in order.lines
+        ):
+            raise ValidationError(
+                "an edit cannot take out every unit; cancel the order instead",
+                field="remove",
+                value=list(remove),
+                entity_id=order_id,
+            )
         if ship_to is not None and not isinstance(ship_to, Address):
             raise ValidationError(
                 "must be an Address", field="ship_to", value=ship_to, entity_id=order_id
@@ -634,6 +675,8 @@ class OrderHub:
             events.extend(self._route(updated, now))
         updated, events = self._alloc._settle(order, self._orders[order_id], now, events)
         self._orders[order_id] = updated
+        if not any(line.quantities.open for line in updated.lines):
+            self._queue.remove(order_id)  # nothing left to route
         events.extend(self._refill(updated, dict.fromkeys(targets, 0), now))
         return self._record(events)
 
@@ -729,13 +772,21 @@ class OrderHub:
         expires = None if self._reservation_ttl is None else now + self._reservation_ttl
         updated, events = self._alloc.apply(order, plan, now, expires)
         self._orders[order.id] = updated
+        self._queue.remove(order.id)  # routed (a backorder filled, say): no longer queued
         return events
 
     def _fill_backorders(self, sku: str, now: datetime) -> list[Event]:
-        """Re-plan the lines waiting for ``sku``, first captured first, while it has stock
-        on hand (or while a line without supply can be promised some)."""
+        """Re-plan the orders waiting for ``sku``, first captured first, while it has stock
+        on hand (or while a line without supply can be promised some).
+
+        All of an order's waiting lines are planned again together, so that a strategy
+        that ships complete sees the whole order, not one line at a time.
+        """
         events: list[Event] = []
+        done: set[str] = set()
         for order_id, line_no in self._alloc.waiting(sku):
+            if order_id in done:
+                continue
             has_stock = bool(self.stock.locations_with(sku))
             has_supply = bool(self.stock.supplies(sku))
             if not has_stock and not has_supply:
@@ -746,7 +797,12 @@ class OrderHub:
                 continue
             if not has_stock and self._alloc.supplies_of(order_id, line_no):
                 continue  # already promised a supply; only stock on hand improves it
-            order = self._alloc.unbackorder(order, line_no, line.quantities.backordered)
+            done.add(order_id)
+            for waiting in order.lines:
+                if waiting.quantities.backordered:
+                    order = self._alloc.unbackorder(
+                        order, waiting.line_no, waiting.quantities.backordered
+                    )
             self._orders[order_id] = order
             events.extend(self._route(order, now))
         return events
@@ -795,7 +851,12 @@ class OrderHub:
         count = self._alloc.reject(order_id, location_id)
         for line_no, qty in units.items():
             order = self._alloc.unallocate(
-                order, line_no, qty, reason=f"rejected: {reason}", location_id=location_id
+                order,
+                line_no,
+                qty,
+                reason=f"rejected: {reason}",
+                location_id=location_id,
+                rejected=True,
             )
         events: list[Event] = [
             AssignmentRejected(
@@ -812,11 +873,14 @@ class OrderHub:
             self._orders[order_id] = order
             events.extend(more)
             self._record(events)
-            return tuple(events) + self.hold(
+            held = self.hold(
                 order_id,
                 HoldKind.MANUAL,
                 f"rejected by {count} locations: {', '.join(self._alloc.rejected_by(order_id))}",
             )
+            # the units given back go to the lines waiting for them (not to the held order)
+            refilled = self._record(self._refill(self._orders[order_id], units, now))
+            return tuple(events) + held + refilled
         events.extend(self._route(order, now))
         events.extend(self._refill(self._orders[order_id], units, now))
         return self._record(events)
@@ -836,15 +900,20 @@ class OrderHub:
         due = self.stock.expiring(now)
         if not due:
             return ()
-        freed: dict[str, list[tuple[int, str, int]]] = {}
+        freed: dict[str, list[tuple[int, str, int, str]]] = {}
         for r in due:
-            freed.setdefault(r.order_id, []).append((r.line_no, r.location_id, r.remaining))
+            freed.setdefault(r.order_id, []).append((r.line_no, r.location_id, r.remaining, r.id))
         events: list[Event] = []
         for order_id, parts in freed.items():
             order = self._orders[order_id]
-            for line_no, loc, qty in parts:
+            for line_no, loc, qty, reservation_id in parts:
                 order = self._alloc.unallocate(
-                    order, line_no, qty, reason="expired", location_id=loc
+                    order,
+                    line_no,
+                    qty,
+                    reason="expired",
+                    location_id=loc,
+                    reservation_id=reservation_id,
                 )
             before = self._orders[order_id]
             order, more = self._alloc._settle(
@@ -862,7 +931,7 @@ class OrderHub:
                 self._queue.push(order)
             events.extend(more)
         for order_id, parts in freed.items():
-            lines = {line_no: qty for line_no, _, qty in parts}
+            lines = {line_no: qty for line_no, _, qty, _ in parts}
             events.extend(self._refill(self._orders[order_id], lines, now))
         return self._record(events)
 

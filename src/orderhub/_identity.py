@@ -10,7 +10,7 @@ from typing import Any, TypeAlias
 import attrs
 
 from orderhub._pii import mask
-from orderhub.errors import ValidationError
+from orderhub.errors import ABSENT, OrderhubError, ValidationError, raise_all
 
 __all__ = [
     "AttributeValue",
@@ -58,22 +58,6 @@ def normalise_phone(value: str) -> str:
     return v
 
 
-def _opt_email(value: Any) -> str | None:
-    return None if value is None else normalise_email(value)
-
-
-def _opt_phone(value: Any) -> str | None:
-    return None if value is None else normalise_phone(value)
-
-
-def _opt_token(value: Any) -> Any:
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationError("must be a non-empty string or None", field="id", value=value)
-    return value.strip()
-
-
 def _opt_name(value: Any) -> Any:
     if value is None:
         return None
@@ -82,6 +66,55 @@ def _opt_name(value: Any) -> Any:
             "must be a non-empty string or None", field="name", value=value, sensitive=True
         )
     return " ".join(value.split())
+
+
+def _loyalty(value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(
+            "must be a non-empty string or None", field="loyalty_id", value=value, sensitive=True
+        )
+    return value.strip()
+
+
+def _name(value: object) -> str:
+    result: str = _opt_name(value)
+    return result
+
+
+def _token(field: str) -> Any:
+    def normalise(value: object) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise ValidationError("must be a non-empty string or None", field=field, value=value)
+        return value.strip()
+
+    return normalise
+
+
+_NORMALISERS: tuple[tuple[str, Any], ...] = (
+    ("email", normalise_email),
+    ("phone", normalise_phone),
+    ("loyalty_id", _loyalty),
+    ("name", _name),
+    ("external_id", _token("external_id")),
+    ("customer_id", _token("customer_id")),
+)
+
+
+def _identity_problems(identity: Any, *, apply: bool) -> list[OrderhubError]:
+    """Normalise the identity's fields (in place when ``apply``) and collect the errors."""
+    errors: list[OrderhubError] = []
+    for field, normalise in _NORMALISERS:
+        value = getattr(identity, field, None)
+        if value is None or value is ABSENT:
+            continue
+        try:
+            normal = normalise(value)
+        except OrderhubError as e:
+            errors.append(e)
+            continue
+        if apply:
+            object.__setattr__(identity, field, normal)
+    return errors
 
 
 @attrs.frozen(kw_only=True)
@@ -95,12 +128,21 @@ class CustomerIdentity:
     masked in the repr.
     """
 
-    email: str | None = attrs.field(default=None, converter=_opt_email, repr=mask)
-    phone: str | None = attrs.field(default=None, converter=_opt_phone, repr=mask)
-    loyalty_id: str | None = attrs.field(default=None, converter=_opt_token, repr=mask)
-    name: str | None = attrs.field(default=None, converter=_opt_name, repr=mask)
-    external_id: str | None = attrs.field(default=None, converter=_opt_token)
-    customer_id: str | None = attrs.field(default=None, converter=_opt_token)
+    email: str | None = attrs.field(default=None, repr=mask)
+    phone: str | None = attrs.field(default=None, repr=mask)
+    loyalty_id: str | None = attrs.field(default=None, repr=mask)
+    name: str | None = attrs.field(default=None, repr=mask)
+    external_id: str | None = None
+    customer_id: str | None = None
+
+    _field_checks = staticmethod(lambda identity: _identity_problems(identity, apply=False))
+
+    def __attrs_post_init__(self) -> None:
+        # Normalise in one pass (cheaper than a converter per field); every bad field is
+        # reported.
+        errors = _identity_problems(self, apply=True)
+        if errors:
+            raise_all(errors)
 
     @property
     def is_anonymous(self) -> bool:

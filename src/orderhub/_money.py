@@ -245,6 +245,10 @@ class Money:
     def __str__(self) -> str:
         return f"{self.amount} {self.currency}"
 
+    def __format__(self, spec: str) -> str:
+        """Format ``str(self)`` with ``spec`` (alignment and width: ``f"{m:>12}"``)."""
+        return format(str(self), spec)
+
     def __hash__(self) -> int:
         return hash((self.amount, self.currency))
 

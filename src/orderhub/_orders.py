@@ -56,7 +56,9 @@ ORDER_STATES: Final = StateTable(
         _S.CAPTURED: frozenset(
             {_S.ON_HOLD, _S.BACKORDERED, _S.PARTIALLY_ALLOCATED, _S.ALLOCATED, _S.CANCELLED}
         ),
-        _S.ON_HOLD: frozenset(_BEFORE_SHIPMENT | {_S.PARTIALLY_SHIPPED, _S.CANCELLED}),
+        _S.ON_HOLD: frozenset(
+            _BEFORE_SHIPMENT | {_S.PARTIALLY_SHIPPED, _S.SHIPPED, _S.INVOICED, _S.CANCELLED}
+        ),
         _S.BACKORDERED: frozenset(
             {_S.CAPTURED, _S.ON_HOLD, _S.PARTIALLY_ALLOCATED, _S.ALLOCATED, _S.CANCELLED}
         ),

@@ -14,7 +14,7 @@ from orderhub._identity import AttributeValue, CustomerIdentity, check_attribute
 from orderhub._money import Money
 from orderhub._pii import mask
 from orderhub._values import Address, Channel, ConsentChannel
-from orderhub.errors import InvalidQuantity, ValidationError
+from orderhub.errors import ABSENT, InvalidQuantity, OrderhubError, ValidationError, raise_all
 
 __all__ = [
     "CaptureContext",
@@ -109,7 +109,13 @@ class Discount:
 
 
 def _tuple_of(kind: type[_T], name: str, value: Any) -> tuple[_T, ...]:
-    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+    if value.__class__ is tuple or value.__class__ is list:  # fast path: no ABC checks
+        for item in value:
+            if not isinstance(item, kind):
+                break
+        else:
+            return tuple(value)
+    elif isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
         raise ValidationError(f"must be a sequence of {kind.__name__}", field=name, value=value)
     items = tuple(value)
     for i, item in enumerate(items):
@@ -119,6 +125,8 @@ def _tuple_of(kind: type[_T], name: str, value: Any) -> tuple[_T, ...]:
 
 
 def _discounts(value: Any) -> tuple[Discount, ...]:
+    if not value and value.__class__ in (tuple, list):
+        return ()  # most lines have none
     return _tuple_of(Discount, "discounts", value)
 
 
@@ -138,17 +146,33 @@ class LineRequest:
     without it the catalog price applies.
     """
 
-    sku: str = attrs.field()
-    quantity: int = attrs.field(validator=_quantity)
-    unit_price: Money | None = attrs.field(
-        default=None, validator=_opt_instance(Money, "unit_price")
-    )
+    sku: str
+    quantity: int
+    unit_price: Money | None = None
     discounts: tuple[Discount, ...] = attrs.field(default=(), converter=_discounts)
 
-    @sku.validator
-    def _check_sku(self, a: attrs.Attribute[Any], value: object) -> None:
-        if not isinstance(value, str) or not value.strip():
-            raise ValidationError("must be a non-empty string", field="sku", value=value)
+    _field_checks = staticmethod(lambda line: _line_problems(line))
+
+    def __attrs_post_init__(self) -> None:
+        # One pass over the whole line (cheaper than a validator per field: every order
+        # request from every channel comes through here); every bad field is reported.
+        errors = _line_problems(self)
+        if errors:
+            raise_all(errors)
+
+
+def _line_problems(line: Any) -> list[OrderhubError]:
+    errors: list[OrderhubError] = []
+    sku = getattr(line, "sku", ABSENT)
+    if sku is not ABSENT and (not isinstance(sku, str) or not sku.strip()):
+        errors.append(ValidationError("must be a non-empty string", field="sku", value=sku))
+    q = getattr(line, "quantity", ABSENT)
+    if q is not ABSENT and (q.__class__ is not int or q <= 0):
+        errors.append(InvalidQuantity("must be a positive integer", field="quantity", value=q))
+    price = getattr(line, "unit_price", None)
+    if price is not None and price is not ABSENT and not isinstance(price, Money):
+        errors.append(ValidationError("must be a Money or None", field="unit_price", value=price))
+    return errors
 
 
 @attrs.frozen(kw_only=True)
@@ -159,16 +183,46 @@ class CaptureContext:
     in-store orders, the device, and free-form tags.
     """
 
-    campaign: str | None = attrs.field(default=None, validator=_opt_str)
-    promo_code: str | None = attrs.field(default=None, validator=_opt_str)
-    referrer: str | None = attrs.field(default=None, validator=_opt_str)
-    utm_source: str | None = attrs.field(default=None, validator=_opt_str)
-    utm_medium: str | None = attrs.field(default=None, validator=_opt_str)
-    utm_campaign: str | None = attrs.field(default=None, validator=_opt_str)
-    store_id: str | None = attrs.field(default=None, validator=_opt_str)
-    associate_id: str | None = attrs.field(default=None, validator=_opt_str)
-    device: str | None = attrs.field(default=None, validator=_opt_str)
+    campaign: str | None = None
+    promo_code: str | None = None
+    referrer: str | None = None
+    utm_source: str | None = None
+    utm_medium: str | None = None
+    utm_campaign: str | None = None
+    store_id: str | None = None
+    associate_id: str | None = None
+    device: str | None = None
     tags: tuple[str, ...] = attrs.field(default=(), converter=_tags)
+
+    _field_checks = staticmethod(lambda context: _context_problems(context))
+
+    def __attrs_post_init__(self) -> None:
+        errors = _context_problems(self)
+        if errors:
+            raise_all(errors)
+
+
+def _context_problems(context: Any) -> list[OrderhubError]:
+    return [
+        ValidationError("must be a non-empty string or None", field=name, value=value)
+        for name in _CONTEXT_TEXT
+        if (value := getattr(context, name, None)) is not None
+        and value is not ABSENT
+        and (value.__class__ is not str or not value.strip())
+    ]
+
+
+_CONTEXT_TEXT = (
+    "campaign",
+    "promo_code",
+    "referrer",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "store_id",
+    "associate_id",
+    "device",
+)
 
 
 def _context(value: Any) -> CaptureContext:
@@ -212,42 +266,31 @@ class OrderRequest:
     fact (a marketplace feed, an older system); by default an order is placed when captured.
     """
 
-    channel: Channel = attrs.field(validator=_enum(Channel, "channel"))
+    channel: Channel
     lines: tuple[LineRequest, ...] = attrs.field(converter=_lines)
-    external_id: str | None = attrs.field(default=None, validator=_opt_str)
+    external_id: str | None = None
     customer: CustomerIdentity = attrs.field(factory=CustomerIdentity)
-    ship_to: Address | None = attrs.field(
-        default=None, validator=_opt_instance(Address, "ship_to")
-    )
-    bill_to: Address | None = attrs.field(
-        default=None, validator=_opt_instance(Address, "bill_to")
-    )
+    ship_to: Address | None = None
+    bill_to: Address | None = None
     attributes: dict[str, AttributeValue] = attrs.field(
         factory=dict, converter=check_attributes, repr=mask
     )
     consents: dict[ConsentChannel, bool] = attrs.field(factory=dict, converter=_consents)
     discounts: tuple[Discount, ...] = attrs.field(default=(), converter=_discounts)
     context: CaptureContext = attrs.field(factory=CaptureContext, converter=_context)
-    currency: str | None = attrs.field(default=None, validator=_opt_str)
-    service_level: ServiceLevel = attrs.field(
-        default=ServiceLevel.STANDARD, validator=_enum(ServiceLevel, "service_level")
-    )
-    placed_at: datetime | None = attrs.field(default=None, validator=_placed_at)
-    idempotency_key: str | None = attrs.field(default=None, validator=_opt_str)
+    currency: str | None = None
+    service_level: ServiceLevel = ServiceLevel.STANDARD
+    placed_at: datetime | None = None
+    idempotency_key: str | None = None
+
+    _field_checks = staticmethod(lambda request: _request_problems(request))
 
     def __attrs_post_init__(self) -> None:
-        if not isinstance(self.customer, CustomerIdentity):
-            raise ValidationError(
-                "must be a CustomerIdentity", field="customer", value=type(self.customer).__name__
-            )
-        if not self.lines:
-            raise ValidationError("an order needs at least one line", field="lines", value=[])
-        if self.external_id is None and self.idempotency_key is None:
-            raise ValidationError(
-                "give external_id or idempotency_key, so that a retry cannot capture twice",
-                field="external_id",
-                value=None,
-            )
+        # One pass over the whole request (cheaper than a validator per field); every bad
+        # field is reported.
+        errors = _request_problems(self)
+        if errors:
+            raise_all(errors)
 
     @property
     def key(self) -> str:
@@ -255,3 +298,65 @@ class OrderRequest:
         if self.idempotency_key is not None:
             return self.idempotency_key
         return f"{self.channel.value}:{self.external_id}"
+
+
+def _request_problems(r: Any) -> list[OrderhubError]:
+    # One pass over the whole request (cheaper than a validator per field); every bad
+    # field is reported.
+    errors: list[OrderhubError] = []
+    channel = getattr(r, "channel", ABSENT)
+    if channel is not ABSENT and not isinstance(channel, Channel):
+        errors.append(ValidationError("must be a Channel", field="channel", value=channel))
+    for name in ("external_id", "currency", "idempotency_key"):
+        value = getattr(r, name, None)
+        if (
+            value is not None
+            and value is not ABSENT
+            and (not isinstance(value, str) or not value.strip())
+        ):
+            errors.append(
+                ValidationError("must be a non-empty string or None", field=name, value=value)
+            )
+    customer = getattr(r, "customer", None)
+    if (
+        customer is not None
+        and customer is not ABSENT
+        and not isinstance(customer, CustomerIdentity)
+    ):
+        errors.append(
+            ValidationError(
+                "must be a CustomerIdentity",
+                field="customer",
+                value=type(customer).__name__,
+            )
+        )
+    for name in ("ship_to", "bill_to"):
+        value = getattr(r, name, None)
+        if value is not None and value is not ABSENT and not isinstance(value, Address):
+            errors.append(ValidationError("must be an Address or None", field=name, value=value))
+    level = getattr(r, "service_level", ServiceLevel.STANDARD)
+    if level is not ABSENT and not isinstance(level, ServiceLevel):
+        errors.append(
+            ValidationError("must be a ServiceLevel", field="service_level", value=level)
+        )
+    placed = getattr(r, "placed_at", None)
+    if (
+        placed is not None
+        and placed is not ABSENT
+        and (not isinstance(placed, datetime) or placed.utcoffset() is None)
+    ):
+        errors.append(
+            ValidationError("must be a timezone-aware datetime", field="placed_at", value=placed)
+        )
+    lines = getattr(r, "lines", ABSENT)
+    if lines is not ABSENT and not lines:
+        errors.append(ValidationError("an order needs at least one line", field="lines", value=[]))
+    if getattr(r, "external_id", None) is None and getattr(r, "idempotency_key", None) is None:
+        errors.append(
+            ValidationError(
+                "give external_id or idempotency_key, so that a retry cannot capture twice",
+                field="external_id",
+                value=None,
+            )
+        )
+    return errors

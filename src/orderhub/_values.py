@@ -10,7 +10,7 @@ from typing import Any
 import attrs
 
 from orderhub._pii import mask
-from orderhub.errors import ValidationError
+from orderhub.errors import ABSENT, OrderhubError, ValidationError, raise_all
 
 __all__ = ["Address", "Channel", "ConsentChannel", "GeoPoint", "aware", "non_empty_text"]
 
@@ -55,14 +55,17 @@ def non_empty_text(value: object, field: str, *, sensitive: bool = False) -> str
     return value.strip()
 
 
-def _coordinate(limit: float, name: str) -> Any:
-    def check(_: object, a: attrs.Attribute[Any], value: object) -> None:
+def _geo_problems(point: Any) -> list[OrderhubError]:
+    errors: list[OrderhubError] = []
+    for name, limit in (("latitude", 90), ("longitude", 180)):
+        value = getattr(point, name, ABSENT)
+        if value is ABSENT:
+            continue
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValidationError("must be a number", field=name, value=value)
-        if not math.isfinite(value) or not -limit <= value <= limit:
-            raise ValidationError(f"must lie within ±{limit:g}", field=name, value=value)
-
-    return check
+            errors.append(ValidationError("must be a number", field=name, value=value))
+        elif not math.isfinite(value) or not -limit <= value <= limit:
+            errors.append(ValidationError(f"must lie within ±{limit:g}", field=name, value=value))
+    return errors
 
 
 @attrs.frozen(slots=True)
@@ -72,8 +75,15 @@ class GeoPoint:
     Coordinates are not money: floats are fine here.
     """
 
-    latitude: float = attrs.field(validator=_coordinate(90, "latitude"))
-    longitude: float = attrs.field(validator=_coordinate(180, "longitude"))
+    latitude: float
+    longitude: float
+
+    _field_checks = staticmethod(lambda point: _geo_problems(point))
+
+    def __attrs_post_init__(self) -> None:
+        errors = _geo_problems(self)
+        if errors:
+            raise_all(errors)
 
     def distance_km(self, other: GeoPoint) -> float:
         """Great-circle distance to ``other`` in kilometres (haversine, mean radius 6371 km)."""
@@ -108,6 +118,34 @@ def _opt_geo(_: object, a: attrs.Attribute[Any], value: object) -> None:
         raise ValidationError("must be a GeoPoint or None", field="geo", value=value)
 
 
+_OPTIONAL_ADDRESS_TEXT = ("postal_code", "line2", "region", "name", "company", "phone")
+
+
+def _address_problems(address: Any) -> list[OrderhubError]:
+    errors: list[OrderhubError] = []
+    for name in ("line1", "city"):
+        value = getattr(address, name, ABSENT)
+        if value is not ABSENT and (not isinstance(value, str) or not value.strip()):
+            errors.append(ValidationError("must be a non-empty string", field=name, value=value))
+    c = getattr(address, "country", ABSENT)
+    if c is not ABSENT and not (
+        isinstance(c, str) and len(c) == 2 and c.isascii() and c.isupper()
+    ):
+        errors.append(
+            ValidationError(
+                "must be an ISO 3166-1 alpha-2 code in capitals", field="country", value=c
+            )
+        )
+    for name in _OPTIONAL_ADDRESS_TEXT:
+        value = getattr(address, name, None)
+        if value is not None and value is not ABSENT and not isinstance(value, str):
+            errors.append(ValidationError("must be a string or None", field=name, value=value))
+    geo = getattr(address, "geo", None)
+    if geo is not None and geo is not ABSENT and not isinstance(geo, GeoPoint):
+        errors.append(ValidationError("must be a GeoPoint or None", field="geo", value=geo))
+    return errors
+
+
 @attrs.frozen(slots=True, kw_only=True)
 class Address:
     """A postal address; personal data, so its repr shows only country and region.
@@ -116,16 +154,25 @@ class Address:
     country uses it. ``geo`` is optional and is what distance-based routing uses.
     """
 
-    line1: str = attrs.field(validator=_required_text, repr=mask)
-    city: str = attrs.field(validator=_required_text, repr=mask)
-    country: str = attrs.field(validator=_country)
-    postal_code: str | None = attrs.field(default=None, validator=_opt_text, repr=mask)
-    line2: str | None = attrs.field(default=None, validator=_opt_text, repr=mask)
-    region: str | None = attrs.field(default=None, validator=_opt_text)
-    name: str | None = attrs.field(default=None, validator=_opt_text, repr=mask)
-    company: str | None = attrs.field(default=None, validator=_opt_text, repr=mask)
-    phone: str | None = attrs.field(default=None, validator=_opt_text, repr=mask)
-    geo: GeoPoint | None = attrs.field(default=None, validator=_opt_geo)
+    line1: str = attrs.field(repr=mask)
+    city: str = attrs.field(repr=mask)
+    country: str
+    postal_code: str | None = attrs.field(default=None, repr=mask)
+    line2: str | None = attrs.field(default=None, repr=mask)
+    region: str | None = None
+    name: str | None = attrs.field(default=None, repr=mask)
+    company: str | None = attrs.field(default=None, repr=mask)
+    phone: str | None = attrs.field(default=None, repr=mask)
+    geo: GeoPoint | None = None
+
+    _field_checks = staticmethod(lambda address: _address_problems(address))
+
+    def __attrs_post_init__(self) -> None:
+        # One pass over the whole address, cheaper than a validator per field; every bad
+        # field is reported.
+        errors = _address_problems(self)
+        if errors:
+            raise_all(errors)
 
     def erased(self) -> Address:
         """This address with everything personal replaced: country and region stay (tax)."""

@@ -15,6 +15,7 @@ from typing import Any
 __all__ = [
     "CurrencyMismatch",
     "DuplicateId",
+    "FieldErrors",
     "IdempotencyConflict",
     "IllegalTransition",
     "InsufficientStock",
@@ -27,8 +28,10 @@ __all__ = [
     "PayloadProblem",
     "UnknownCurrency",
     "UnknownCustomer",
+    "UnknownInvoice",
     "UnknownLocation",
     "UnknownOrder",
+    "UnknownPayment",
     "UnknownReservation",
     "UnknownSku",
     "UnknownSupply",
@@ -236,3 +239,40 @@ class UnknownLocation(NotFound):
 
 class InvalidPlan(ValidationError):
     """A routing strategy returned a plan that does not fit the order or the stock."""
+
+
+class UnknownInvoice(NotFound):
+    """An invoice id the receivables ledger does not know."""
+
+
+class UnknownPayment(NotFound):
+    """A payment id (payment reference) the receivables ledger does not know."""
+
+
+class FieldErrors(ValidationError):
+    """Several fields of one value are wrong at once; ``errors`` has one error per field.
+
+    Raised by values that check all their fields in one pass, so that a payload with two
+    bad fields reports two problems.
+    """
+
+    errors: tuple[OrderhubError, ...]
+
+    def __init__(self, errors: Sequence[OrderhubError]) -> None:
+        self.errors = tuple(errors)
+        super().__init__("; ".join(str(e) for e in self.errors), field=self.errors[0].field)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.errors,))
+
+
+ABSENT: Any = object()
+"""What a field check sees for a field the payload did not give (the check skips it)."""
+
+
+def raise_all(errors: Sequence[OrderhubError]) -> None:
+    """Raise nothing, the one error, or :class:`FieldErrors` for several."""
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise FieldErrors(errors)

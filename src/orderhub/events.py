@@ -7,7 +7,7 @@ that an event log can be shipped to analytics without leaking who the customers 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import attrs
 
@@ -18,12 +18,18 @@ from orderhub.routing import Assignment, Backorder
 __all__ = [
     "AssignmentRejected",
     "ConsentChanged",
+    "CreditNoteIssued",
     "CustomerAttributeCaptured",
     "CustomerCreated",
+    "CustomerEnteredSegment",
     "CustomerErased",
+    "CustomerLeftSegment",
     "CustomerUpdated",
     "CustomersMerged",
+    "EffectAbandoned",
     "Event",
+    "FulfillmentOrderChanged",
+    "InvoiceIssued",
     "OrderCancelled",
     "OrderCaptured",
     "OrderEdited",
@@ -32,8 +38,12 @@ __all__ = [
     "OrderLineCancelled",
     "OrderRouted",
     "OrderStateChanged",
+    "PaymentRecorded",
     "PossibleDuplicate",
     "ReservationsExpired",
+    "ReturnAuthorized",
+    "ReturnReceived",
+    "ShipmentConfirmed",
 ]
 
 
@@ -202,3 +212,117 @@ class OrderEdited(Event):
     order_id: str
     changes: tuple[str, ...]
     total: Money
+
+
+@attrs.frozen(kw_only=True)
+class FulfillmentOrderChanged(Event):
+    """A fulfilment order moved from one state to another (released, accepted, shipped…)."""
+
+    fulfillment_order_id: str
+    order_id: str
+    location_id: str
+    from_state: str
+    to_state: str
+
+
+@attrs.frozen(kw_only=True)
+class ShipmentConfirmed(Event):
+    """Goods left a location; ``lines`` are (line no, SKU, units)."""
+
+    shipment_id: str
+    order_id: str
+    fulfillment_order_id: str
+    location_id: str
+    lines: tuple[tuple[int, str, int], ...]
+    carrier: str
+    tracking: str
+
+
+@attrs.frozen(kw_only=True)
+class InvoiceIssued(Event):
+    """An invoice was raised for a shipment and booked as an open item."""
+
+    invoice_id: str
+    number: str
+    order_id: str
+    customer_id: str
+    shipment_id: str | None
+    net_total: Money
+    tax_total: Money
+    grand_total: Money
+    due_on: date
+
+
+@attrs.frozen(kw_only=True)
+class CreditNoteIssued(Event):
+    """A credit note reduced an invoice (a return, a cancellation, a price adjustment)."""
+
+    credit_note_id: str
+    number: str
+    invoice_id: str
+    order_id: str | None
+    customer_id: str
+    grand_total: Money
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class PaymentRecorded(Event):
+    """Money was received: ``applied`` to ``invoice_ids``, ``unapplied`` left as credit."""
+
+    payment_id: str
+    customer_id: str
+    amount: Money
+    applied: Money
+    unapplied: Money
+    invoice_ids: tuple[str, ...]
+
+
+@attrs.frozen(kw_only=True)
+class ReturnAuthorized(Event):
+    """Units of shipped lines may come back; ``lines`` are (line no, units)."""
+
+    return_id: str
+    order_id: str
+    lines: tuple[tuple[int, int], ...]
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class ReturnReceived(Event):
+    """Returned goods arrived at a location, restocked or scrapped."""
+
+    return_id: str
+    order_id: str
+    location_id: str
+    restocked: bool
+
+
+@attrs.frozen(kw_only=True)
+class EffectAbandoned(Event):
+    """An outside action was refused or given up after its retries; the hub compensated
+    (re-routed a refused release, held an order whose sales order was refused) and a
+    person may need to look (``reason``)."""
+
+    effect_id: str
+    kind: str
+    target: str
+    subject_id: str
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class CustomerEnteredSegment(Event):
+    """A customer's profile now satisfies the segment named ``segment``."""
+
+    customer_id: str
+    segment: str
+
+
+@attrs.frozen(kw_only=True)
+class CustomerLeftSegment(Event):
+    """A customer's profile no longer satisfies the segment named ``segment`` (or the
+    customer was merged into another)."""
+
+    customer_id: str
+    segment: str

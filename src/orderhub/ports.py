@@ -6,10 +6,64 @@ up ids: both are injected, so that the same inputs always give the same books.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, TypeAlias, runtime_checkable
 
-__all__ = ["Clock", "IdFactory"]
+import attrs
+
+from orderhub._journal import RevenuePolicy
+from orderhub._tax import TaxPolicy
+from orderhub.routing import RoutingStrategy
+
+__all__ = [
+    "AsyncErpAdapter",
+    "AsyncFinanceAdapter",
+    "AsyncFulfillmentAdapter",
+    "Clock",
+    "ErpAdapter",
+    "Failed",
+    "FinanceAdapter",
+    "FulfillmentAdapter",
+    "IdFactory",
+    "Outcome",
+    "Payload",
+    "Rejected",
+    "RevenuePolicy",
+    "RoutingStrategy",
+    "Succeeded",
+    "TaxPolicy",
+]
+
+Payload: TypeAlias = Mapping[str, Any]
+"""JSON-safe data describing the document an adapter is asked to act on (see
+:mod:`orderhub.serialization`)."""
+
+
+@attrs.frozen
+class Succeeded:
+    """The outside system did it; ``reference`` is its own id for the document."""
+
+    reference: str
+
+
+@attrs.frozen
+class Rejected:
+    """The outside system refused, for good (``reason`` says why): not retried."""
+
+    reason: str
+
+
+@attrs.frozen
+class Failed:
+    """The call failed in a way worth retrying (a timeout, an outage). An adapter that
+    raises counts as this."""
+
+    reason: str
+
+
+Outcome: TypeAlias = Succeeded | Rejected | Failed
+"""What an adapter call came to: data, never an exception."""
 
 
 @runtime_checkable
@@ -27,4 +81,102 @@ class IdFactory(Protocol):
 
     def new_id(self, kind: str) -> str:
         """A fresh id for an entity of ``kind`` (``"order"``, ``"customer"``, …)."""
+        ...
+
+
+class ErpAdapter(Protocol):
+    """Protocol: an ERP back end. Every call carries an idempotency key that stays the same
+    on every retry, so an adapter can make each document exactly-once (upsert by key)."""
+
+    def submit_order(self, payload: Payload, key: str) -> Outcome:
+        """Create the sales order for the lines routed to this ERP."""
+        ...
+
+    def cancel_order(self, payload: Payload, key: str) -> Outcome:
+        """Cancel a sales order (or some of its lines)."""
+        ...
+
+    def post_invoice(self, payload: Payload, key: str) -> Outcome:
+        """Book an invoice."""
+        ...
+
+    def post_credit_note(self, payload: Payload, key: str) -> Outcome:
+        """Book a credit note."""
+        ...
+
+    def post_payment(self, payload: Payload, key: str) -> Outcome:
+        """Book a customer payment."""
+        ...
+
+    def upsert_customer(self, payload: Payload, key: str) -> Outcome:
+        """Create or update a customer."""
+        ...
+
+
+class FulfillmentAdapter(Protocol):
+    """Protocol: a location or provider that fulfils (a DC's WMS, a store, a 3PL, a drop
+    shipper). Acceptance, rejection and shipments come back as hub commands."""
+
+    def release(self, payload: Payload, key: str) -> Outcome:
+        """Hand a fulfilment order over to be picked, packed and shipped."""
+        ...
+
+    def cancel(self, payload: Payload, key: str) -> Outcome:
+        """Withdraw a fulfilment order."""
+        ...
+
+
+class FinanceAdapter(Protocol):
+    """Protocol: the general ledger that receives the hub's journal entries."""
+
+    def post_journal_entry(self, payload: Payload, key: str) -> Outcome:
+        """Post one balanced journal entry."""
+        ...
+
+
+class AsyncErpAdapter(Protocol):
+    """Protocol: the asyncio twin of :class:`ErpAdapter`."""
+
+    async def submit_order(self, payload: Payload, key: str) -> Outcome:
+        """See :meth:`ErpAdapter.submit_order`."""
+        ...
+
+    async def cancel_order(self, payload: Payload, key: str) -> Outcome:
+        """See :meth:`ErpAdapter.cancel_order`."""
+        ...
+
+    async def post_invoice(self, payload: Payload, key: str) -> Outcome:
+        """See :meth:`ErpAdapter.post_invoice`."""
+        ...
+
+    async def post_credit_note(self, payload: Payload, key: str) -> Outcome:
+        """See :meth:`ErpAdapter.post_credit_note`."""
+        ...
+
+    async def post_payment(self, payload: Payload, key: str) -> Outcome:
+        """See :meth:`ErpAdapter.post_payment`."""
+        ...
+
+    async def upsert_customer(self, payload: Payload, key: str) -> Outcome:
+        """See :meth:`ErpAdapter.upsert_customer`."""
+        ...
+
+
+class AsyncFulfillmentAdapter(Protocol):
+    """Protocol: the asyncio twin of :class:`FulfillmentAdapter`."""
+
+    async def release(self, payload: Payload, key: str) -> Outcome:
+        """See :meth:`FulfillmentAdapter.release`."""
+        ...
+
+    async def cancel(self, payload: Payload, key: str) -> Outcome:
+        """See :meth:`FulfillmentAdapter.cancel`."""
+        ...
+
+
+class AsyncFinanceAdapter(Protocol):
+    """Protocol: the asyncio twin of :class:`FinanceAdapter`."""
+
+    async def post_journal_entry(self, payload: Payload, key: str) -> Outcome:
+        """See :meth:`FinanceAdapter.post_journal_entry`."""
         ...

@@ -7,7 +7,8 @@ value, validating it on the way. The rules:
 * ``Decimal`` is a string (``"1.50"``); a ``str`` or an ``int`` is accepted when structuring,
   a ``float`` never (it is not exact). ``Money`` is ``{"amount": "149.00", "currency": "USD"}``.
 * datetimes are ISO 8601 strings with an offset (naive ones are refused); dates are ISO
-  dates; enums are their values; ``consents`` is an object keyed by the channel's value.
+  dates; durations are ISO 8601 durations (``PT1H30M``); enums are their values; ``consents``
+  is an object keyed by the channel's value; sets are arrays, sorted.
 * An attribute value (``str | int | bool | Decimal | date``) stays a JSON string, number or
   boolean when it is one; a ``Decimal`` or a ``date`` is tagged:
   ``{"type": "decimal", "value": "1.5"}``, ``{"type": "date", "value": "2026-03-02"}``.
@@ -31,8 +32,8 @@ import types
 import typing
 from collections import abc
 from collections.abc import Callable, Mapping
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any, Final, TypeVar, get_args, get_origin
 
 import attrs
@@ -49,7 +50,7 @@ from cattrs.fns import identity
 
 from orderhub._identity import AttributeValue
 from orderhub._money import Money, minor_units, to_decimal
-from orderhub.errors import InvalidPayload, OrderhubError, PayloadProblem
+from orderhub.errors import FieldErrors, InvalidPayload, OrderhubError, PayloadProblem
 from orderhub.events import Event
 
 __all__ = ["converter", "from_json", "structure", "to_json", "unstructure"]
@@ -105,23 +106,11 @@ def _s_float(v: Any, _: Any) -> float:
 
 
 def _s_decimal(v: Any, _: Any) -> Decimal:
-    cls = v.__class__
-    if cls is str:
-        try:
-            d = Decimal(v.strip())
-        except (InvalidOperation, ValueError):
-            raise _Invalid("not a decimal number") from None
-    elif cls is int:
-        d = Decimal(v)
-    elif cls is Decimal:
-        d = v
-    elif cls is float:
-        raise _Invalid("floats are not exact; give the number as a string")
-    else:
-        raise _Invalid("must be a decimal number in a string")
-    if not d.is_finite():
-        raise _Invalid("must be a finite number")
-    return d
+    # The grammar and the refusals (floats, NaN, infinities) are Money's, for every decimal.
+    try:
+        return to_decimal(v, "value")
+    except OrderhubError as e:
+        raise _Invalid(e.reason) from None
 
 
 def _s_datetime(v: Any, _: Any) -> datetime:
@@ -154,6 +143,44 @@ def _s_date(v: Any, _: Any) -> date:
 
 def _u_isoformat(v: date) -> str:
     return v.isoformat()
+
+
+_DURATION: Final = re.compile(
+    r"(-)?P(?:(\d{1,9})D)?(?:T(?:(\d{1,11})H)?(?:(\d{1,13})M)?(?:(\d{1,15})(?:\.(\d{1,6}))?S)?)?"
+)
+
+
+def _s_timedelta(v: Any, _: Any) -> timedelta:
+    m = _DURATION.fullmatch(v) if v.__class__ is str else None
+    if m is None or v.endswith(("P", "T")):
+        raise _Invalid("must be an ISO 8601 duration such as PT30S or P1DT2H")
+    sign, days, hours, minutes, seconds, fraction = m.groups()
+    try:
+        d = timedelta(
+            days=int(days or 0),
+            hours=int(hours or 0),
+            minutes=int(minutes or 0),
+            seconds=int(seconds or 0),
+            microseconds=int((fraction or "").ljust(6, "0")),
+        )
+    except OverflowError:
+        raise _Invalid("duration out of range") from None
+    return -d if sign else d
+
+
+def _u_timedelta(v: timedelta) -> str:
+    """``v`` as an ISO 8601 duration in days, hours, minutes and seconds (``PT1H30M``)."""
+    sign = "-" if v < timedelta(0) else ""
+    v = abs(v)
+    hours, rest = divmod(v.seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    text = f"{sign}P{v.days}D" if v.days else f"{sign}P"
+    time = (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "")
+    if seconds or v.microseconds:
+        time += f"{seconds}.{v.microseconds:06d}S" if v.microseconds else f"{seconds}S"
+    if time:
+        text += "T" + time
+    return text if text not in ("P", "-P") else "PT0S"
 
 
 def _is_enum(t: Any) -> bool:
@@ -214,17 +241,15 @@ def _u_attribute_value(v: AttributeValue) -> Any:
     cls = v.__class__
     if cls is str or cls is int or cls is bool:
         return v
-    if isinstance(v, bool):
-        return bool(v)
     if isinstance(v, Decimal):
         return {"type": "decimal", "value": str(v)}
     if isinstance(v, datetime):
         return {"type": "datetime", "value": v.isoformat()}
     if isinstance(v, date):
         return {"type": "date", "value": v.isoformat()}
-    if isinstance(v, int):
+    if isinstance(v, int):  # an IntEnum member, say: its number
         return int(v)
-    return str(v)
+    return str.__str__(v)  # a str subclass (a StrEnum member): its text
 
 
 # -- money ----------------------------------------------------------------------------------
@@ -238,6 +263,14 @@ def _s_money(v: Any, _: Any) -> Money:
 
 def _u_money(m: Money) -> dict[str, str]:
     return {"amount": str(m.amount), "currency": m.currency}
+
+
+def _noted_name(exc: Exception) -> str | None:
+    """The field an exception was noted at by :func:`_noted` (the last note), if any."""
+    for note in reversed(getattr(exc, "__notes__", ())):
+        if isinstance(note, AttributeValidationNote):
+            return str(note.name)
+    return None
 
 
 def _noted(exc: Exception, name: str, t: Any) -> Exception:
@@ -313,6 +346,11 @@ def _is_homogeneous_sequence(t: Any) -> bool:
     return origin in _SEQUENCES and len(get_args(t)) == 1
 
 
+def _is_fixed_tuple(t: Any) -> bool:
+    args = get_args(t)
+    return get_origin(t) is tuple and bool(args) and Ellipsis not in args
+
+
 def _is_set(t: Any) -> bool:
     return get_origin(t) in (frozenset, set, abc.Set, abc.MutableSet)
 
@@ -337,6 +375,8 @@ def _configure(c: Converter, *, detailed: bool) -> None:
     c.register_structure_hook(Decimal, _s_decimal)
     c.register_structure_hook(datetime, _s_datetime)
     c.register_structure_hook(date, _s_date)
+    c.register_structure_hook(timedelta, _s_timedelta)
+    c.register_unstructure_hook(timedelta, _u_timedelta)
     for native in (str, int, bool, float):
         c.register_unstructure_hook(native, identity)
     c.register_unstructure_hook(Decimal, str)
@@ -431,13 +471,59 @@ def _configure(c: Converter, *, detailed: bool) -> None:
     c.register_structure_hook_factory(_is_homogeneous_sequence, s_sequence)
     c.register_unstructure_hook_factory(_is_homogeneous_sequence, u_sequence)
 
+    # tuple[X, Y, Z]: a JSON array of exactly that many items
+    def s_fixed_tuple(t: Any) -> _Hook:
+        types_ = get_args(t)
+        hooks = [(c.get_structure_hook(et), et) for et in types_]
+        n = len(types_)
+        wrong = f"must be an array of {n} item(s)"
+
+        if not detailed:
+
+            def s(v: Any, _: Any) -> Any:
+                if v.__class__ is not list or len(v) != n:
+                    raise _Invalid(wrong)
+                return tuple([h(e, et) for (h, et), e in zip(hooks, v, strict=True)])
+
+            return s
+
+        def s_detailed(v: Any, _: Any) -> Any:
+            if not isinstance(v, (list, tuple)) or len(v) != n:
+                raise _Invalid(wrong)
+            out: list[Any] = []
+            errors: list[Exception] = []
+            for i, ((h, et), e) in enumerate(zip(hooks, v, strict=True)):
+                try:
+                    out.append(h(e, et))
+                except Exception as exc:
+                    exc.__notes__ = [
+                        *getattr(exc, "__notes__", ()),
+                        IterableValidationNote(f"item {i}", i, et),
+                    ]
+                    errors.append(exc)
+            if errors:
+                raise IterableValidationError("While structuring an array", errors, t)
+            return tuple(out)
+
+        return s_detailed
+
+    def u_fixed_tuple(t: Any) -> _UHook:
+        hooks = [c.get_unstructure_hook(et) for et in get_args(t)]
+
+        def u(v: Any) -> list[Any]:
+            return [h(e) for h, e in zip(hooks, v, strict=True)]
+
+        return u
+
+    c.register_structure_hook_factory(_is_fixed_tuple, s_fixed_tuple)
+    c.register_unstructure_hook_factory(_is_fixed_tuple, u_fixed_tuple)
+
     # dict[K, V]: JSON objects; enum keys by value
     def s_dict(t: Any) -> _Hook:
         kt, vt = get_args(t)
-        kh, vh = c.get_structure_hook(kt), c.get_structure_hook(vt)
-
         if not detailed:
             return _fast_dict_hook(c, kt, vt)
+        kh, vh = c.get_structure_hook(kt), c.get_structure_hook(vt)
 
         def s_detailed(v: Any, _: Any) -> Any:
             if not isinstance(v, Mapping):
@@ -636,6 +722,7 @@ def _detailed_class_hook(c: Converter, cls: type[Any], tag: str | None = None) -
             continue
         specs.append((a, a.alias, a.type, c.get_structure_hook(a.type)))
     allowed = {alias for _, alias, _, _ in specs}
+    position = {alias: i for i, (_, alias, _, _) in enumerate(specs)}
     if tag is not None:
         allowed.add("type")
     name = cls.__name__
@@ -665,11 +752,30 @@ def _detailed_class_hook(c: Converter, cls: type[Any], tag: str | None = None) -
             if problem is not None:
                 errors.append(_noted(problem, alias, t))
         if errors:
+            # Fields that did structure still get the class's own checks, so that every
+            # bad field is reported, not only those before the first failure.
+            checks = getattr(cls, "_field_checks", None)
+            if checks is not None:
+                types_ = {alias: t for _, alias, t, _ in specs}
+                errors.extend(
+                    _noted(e, e.field, types_[e.field])
+                    for e in checks(types.SimpleNamespace(**kwargs))
+                    if e.field is not None and e.field in types_
+                )
+                errors.sort(key=lambda e: position.get(_noted_name(e), -1))
             raise ClassValidationError(f"While structuring {name}", errors, cls)
         try:
             return cls(**kwargs)
         except Exception as exc:
-            raise ClassValidationError(f"While structuring {name}", [exc], cls) from None
+            found = list(exc.errors) if isinstance(exc, FieldErrors) else [exc]
+            types_ = {alias: t for _, alias, t, _ in specs}
+            split = [
+                _noted(e, e.field, types_[e.field])
+                if isinstance(e, OrderhubError) and e.field is not None and e.field in types_
+                else e
+                for e in found
+            ]
+            raise ClassValidationError(f"While structuring {name}", split, cls) from None
 
     return s
 
@@ -720,15 +826,16 @@ def _event_class(tag: Any) -> type[Event] | None:
 
 
 def _s_event_factory(c: Converter, t: type[Event], detailed: bool) -> _Hook:
-    if t is Event:
-        return _s_event_union_detailed(c) if detailed else _s_event_union(c)
-    if detailed:
-        return _detailed_class_hook(c, t, tag=t.__name__)
-    return _fast_class_hook(c, t, tag=t.__name__)
+    make = _detailed_class_hook if detailed else _fast_class_hook
+    own = make(c, t, tag=t.__name__)
+    if t is not Event:
+        return own
+    return _s_event_union_detailed(c, own) if detailed else _s_event_union(c, own)
 
 
-def _s_event_union(c: Converter) -> _Hook:
-    hooks: dict[str, _Hook] = {}
+def _s_event_union(c: Converter, base: _Hook) -> _Hook:
+    """``Event``: the hook of the class ``data["type"]`` names (``base`` for ``"Event"``)."""
+    hooks: dict[str, _Hook] = {"Event": base}
 
     def s(v: Any, _: Any) -> Any:
         tag = v["type"]
@@ -743,7 +850,7 @@ def _s_event_union(c: Converter) -> _Hook:
     return s
 
 
-def _s_event_union_detailed(c: Converter) -> _Hook:
+def _s_event_union_detailed(c: Converter, base: _Hook) -> _Hook:
     def s(v: Any, _: Any) -> Any:
         if not isinstance(v, Mapping):
             raise _Invalid("must be an object")
@@ -754,11 +861,12 @@ def _s_event_union_detailed(c: Converter) -> _Hook:
             )
         cls = _event_class(tag)
         if cls is None:
-            problem = _Invalid("unknown event type; must be one of " + ", ".join(sorted(_EVENTS)))
+            known = ", ".join(sorted(name for name in _EVENTS if name != "Event"))
+            problem = _Invalid(f"unknown event type; must be one of {known}")
             raise ClassValidationError(
                 "While structuring Event", [_noted(problem, "type", str)], Event
             )
-        return c.get_structure_hook(cls)(v, cls)
+        return base(v, Event) if cls is Event else c.get_structure_hook(cls)(v, cls)
 
     return s
 

@@ -1,7 +1,8 @@
 """orderhub.testing: what users import into their own test suites.
 
-Deterministic stand-ins for the ports the host injects: a clock you set and advance, and an
-id factory that counts.
+Deterministic stand-ins for the ports the host injects: a clock you set and advance, an id
+factory that counts, and in-memory ERP, fulfilment and finance adapters with seeded fault
+injection.
 """
 
 from __future__ import annotations
@@ -9,8 +10,23 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from orderhub._values import aware
+from orderhub.testing._adapters import (
+    Fault,
+    FaultPlan,
+    InMemoryErp,
+    InMemoryFinance,
+    InMemoryFulfillment,
+)
 
-__all__ = ["FixedClock", "SequentialIds"]
+__all__ = [
+    "Fault",
+    "FaultPlan",
+    "FixedClock",
+    "InMemoryErp",
+    "InMemoryFinance",
+    "InMemoryFulfillment",
+    "SequentialIds",
+]
 
 
 class FixedClock:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import string
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, TypeVar, get_args, get_origin
 
@@ -705,13 +705,18 @@ def _for_type(t: Any) -> st.SearchStrategy[Any]:
     if t is Backorder:
         return _backorders()
     if get_origin(t) is tuple:
-        return st.lists(_for_type(get_args(t)[0]), max_size=3).map(tuple)
+        args = get_args(t)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return st.lists(_for_type(args[0]), max_size=3).map(tuple)
+        return st.tuples(*(_for_type(a) for a in args))
     args = get_args(t)
     if args and type(None) in args:
         inner = next(a for a in args if a is not type(None))
         return _optional(_for_type(inner))
     if t is datetime:
         return aware_datetimes()
+    if t is date:
+        return st.dates()
     if t is Money:
         return money(allow_negative=True)
     if t is str:

@@ -1,0 +1,806 @@
+"""Invoices per shipment and credit notes: exact arithmetic in the currency's minor units.
+
+Everything here is a pure function of its arguments: dates are passed in, numbers come from
+the caller, nothing is read from a clock or stored. Amounts are computed as integers of minor
+units and turned into :class:`Money` at the end, so that every identity holds exactly:
+Σ line nets = net total, Σ line taxes = tax total, grand total = net + tax (EN 16931 BR-CO-10).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Any
+
+import attrs
+
+from orderhub._money import Money
+from orderhub._orders import OrderLine
+from orderhub._tax import (
+    TaxMode,
+    TaxPolicy,
+    TaxRounding,
+    check_rate,
+    cumulative_share,
+    line_taxes,
+)
+from orderhub._terms import PaymentTerms
+from orderhub.errors import CurrencyMismatch, InvalidQuantity, ValidationError
+
+__all__ = [
+    "BillableLine",
+    "Invoice",
+    "InvoiceKind",
+    "InvoiceLine",
+    "build_adjustment",
+    "build_credit_note",
+    "build_invoice",
+    "credited_units",
+    "discount_share",
+]
+
+_NO_CREDITS: Mapping[int, int] = MappingProxyType({})
+
+
+class InvoiceKind(enum.Enum):
+    """An invoice (the customer owes) or a credit note (the customer owes less)."""
+
+    INVOICE = "invoice"
+    CREDIT_NOTE = "credit_note"
+
+
+# -- small checks ---------------------------------------------------------------------------
+
+
+def _require(
+    ok: bool, reason: str, error: type[ValidationError] = ValidationError, **kw: Any
+) -> None:
+    if not ok:
+        raise error(reason, **kw)
+
+
+def _count(value: object, field: str, entity_id: str | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidQuantity(
+            "must be an integer, 0 or more", field=field, value=value, entity_id=entity_id
+        )
+    return value
+
+
+def _text(value: object, field: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError("must be a non-empty string", field=field, value=value)
+    return value
+
+
+def _day(value: object, field: str) -> date:
+    if not isinstance(value, date) or isinstance(value, datetime):
+        raise ValidationError("must be a date (not a datetime)", field=field, value=value)
+    return value
+
+
+def _money(value: object, field: str, currency: str, entity_id: str | None = None) -> Money:
+    if not isinstance(value, Money):
+        raise ValidationError("must be Money", field=field, value=value, entity_id=entity_id)
+    shown: dict[str, Any] = {"field": field, "value": str(value), "entity_id": entity_id}
+    _require(value.currency == currency, f"must be in {currency}", CurrencyMismatch, **shown)
+    _require(not value.is_negative, "must not be negative", **shown)
+    return value
+
+
+# -- discount shares --------------------------------------------------------------------------
+
+
+def discount_share(total: Money, ordered: int, before: int, now: int) -> Money:
+    """The part of a line's discount ``total`` that belongs to units ``before+1 … before+now``.
+
+    Defined cumulatively: the share of the first ``k`` of ``ordered`` units is
+    ``total × k / ordered`` rounded half-up to the minor unit (``k = ordered`` gives exactly
+    ``total``), and a shipment's share is the difference between two such cumulative shares.
+    So the shares of every shipment of a line sum to exactly ``total``, however the line is
+    split, and no share is negative or larger than ``total``.
+
+    Raises:
+        InvalidQuantity: ``ordered`` is not positive, or ``before``/``now`` are negative or
+            reach past ``ordered``.
+    """
+    _require(isinstance(total, Money), "must be Money", field="total", value=total)
+    for name, v in (("ordered", ordered), ("before", before), ("now", now)):
+        _count(v, name)
+    _require(
+        ordered > 0 and before + now <= ordered,
+        "need 0 < ordered and before + now ≤ ordered",
+        InvalidQuantity,
+        field="now",
+        value=(ordered, before, now),
+    )
+    units = total.minor_units
+    lo, hi = (
+        cumulative_share(units, before, ordered),
+        cumulative_share(units, before + now, ordered),
+    )
+    return Money.from_minor(hi - lo, total.currency)
+
+
+# -- what the hub hands in ----------------------------------------------------------------------
+
+
+def _zero_like(line: BillableLine) -> Money:
+    return Money.zero(line.unit_price.currency)
+
+
+@attrs.frozen(kw_only=True)
+class BillableLine:
+    """One order line's part in one shipment: what :func:`build_invoice` bills.
+
+    ``line_discount`` and ``order_discount`` are the line's discounts for the whole
+    ``ordered`` quantity (as fixed at capture); the invoice bills the share of them that
+    belongs to the ``shipped_now`` units after the ``shipped_before`` ones
+    (:func:`discount_share`).
+    """
+
+    line_no: int
+    sku: str
+    description: str
+    unit_price: Money
+    ordered: int
+    shipped_now: int
+    shipped_before: int = 0
+    category: str | None = None
+    line_discount: Money = attrs.field(default=attrs.Factory(_zero_like, takes_self=True))
+    order_discount: Money = attrs.field(default=attrs.Factory(_zero_like, takes_self=True))
+
+    def __attrs_post_init__(self) -> None:
+        where = f"line {self.line_no}"
+        _count(self.line_no, "line_no")
+        _text(self.sku, "sku")
+        d, cat = self.description, self.category
+        _require(isinstance(d, str), "must be a string", field="description", value=d)
+        _require(
+            cat is None or isinstance(cat, str),
+            "must be a str or None",
+            field="category",
+            value=cat,
+        )
+        price = self.unit_price
+        _require(isinstance(price, Money), "must be Money", field="unit_price", value=price)
+        for name in ("unit_price", "line_discount", "order_discount"):
+            _money(getattr(self, name), name, price.currency, where)
+        for name in ("ordered", "shipped_before", "shipped_now"):
+            _count(getattr(self, name), name, where)
+        _require(
+            self.shipped_before + self.shipped_now <= self.ordered,
+            "shipped before and now must not exceed the ordered quantity",
+            InvalidQuantity,
+            field="shipped_now",
+            value=self.shipped_now,
+            entity_id=where,
+        )
+        _require(
+            self.discount_total <= price * self.ordered,
+            "the discounts exceed the line's value",
+            field="line_discount",
+            value=str(self.discount_total),
+            entity_id=where,
+        )
+
+    @classmethod
+    def of(cls, line: OrderLine, *, shipped_now: int, shipped_before: int = 0) -> BillableLine:
+        """The billable part of an order line: ``shipped_now`` units after ``shipped_before``."""
+        return cls(
+            line_no=line.line_no,
+            sku=line.sku,
+            description=line.description,
+            category=line.category,
+            unit_price=line.unit_price,
+            ordered=line.quantities.ordered,
+            shipped_before=shipped_before,
+            shipped_now=shipped_now,
+            line_discount=line.line_discount,
+            order_discount=line.order_discount,
+        )
+
+    @property
+    def currency(self) -> str:
+        """The currency of the line."""
+        return self.unit_price.currency
+
+    @property
+    def discount_total(self) -> Money:
+        """Line and order discount together, for the whole ordered quantity."""
+        return self.line_discount + self.order_discount
+
+    @property
+    def gross_now(self) -> Money:
+        """Unit price × units shipped now."""
+        return self.unit_price * self.shipped_now
+
+    @property
+    def discount_now(self) -> Money:
+        """The share of both discounts that belongs to the units shipped now.
+
+        The share is taken of the two discounts together, which keeps it within the gross
+        of the units shipped now (two shares rounded apart could exceed it by a minor unit).
+        """
+        if not self.shipped_now:
+            return _zero_like(self)
+        return discount_share(
+            self.discount_total, self.ordered, self.shipped_before, self.shipped_now
+        )
+
+
+# -- the documents --------------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class InvoiceLine:
+    """One line of an invoice or credit note; every amount is in the document's currency.
+
+    On an invoice: ``gross`` = ``quantity`` × ``unit_price``; ``discount`` its share of the
+    order line's discounts; both in the prices' terms, so they include tax under
+    :attr:`TaxMode.INCLUSIVE`. ``net`` is always before tax, ``tax`` the line's tax and
+    ``total`` = ``net`` + ``tax`` (exactly). Under ``EXCLUSIVE``, ``net`` = ``gross`` −
+    ``discount``; under ``INCLUSIVE``, ``total`` = ``gross`` − ``discount``.
+
+    On a credit note every amount is positive (it reduces what the customer owes); a price
+    adjustment's lines have ``quantity`` 0, ``gross`` the value credited, no discount.
+    """
+
+    line_no: int
+    sku: str
+    description: str
+    quantity: int
+    unit_price: Money
+    gross: Money
+    discount: Money
+    net: Money
+    tax_rate: Decimal
+    tax: Money
+    total: Money
+
+    def __attrs_post_init__(self) -> None:
+        where = f"line {self.line_no}"
+        _count(self.line_no, "line_no")
+        _count(self.quantity, "quantity", where)
+        price = self.unit_price
+        _require(isinstance(price, Money), "must be Money", field="unit_price", value=price)
+        for name in ("unit_price", "gross", "discount", "net", "tax", "total"):
+            _money(getattr(self, name), name, price.currency, where)
+        check_rate(self.tax_rate, "tax_rate")
+        _require(
+            self.net + self.tax == self.total,
+            "total must equal net + tax",
+            field="total",
+            value=str(self.total),
+            entity_id=where,
+        )
+
+
+def _sum(amounts: Iterable[Money], currency: str) -> Money:
+    total = Money.zero(currency)
+    for m in amounts:
+        total = total + m
+    return total
+
+
+@attrs.frozen(kw_only=True)
+class Invoice:
+    """An invoice or a credit note, as an immutable document.
+
+    Guarantees (checked on construction, so a document that breaks them cannot exist):
+    every amount is in ``currency`` and not negative; Σ line nets = ``net_total``,
+    Σ line taxes = ``tax_total``, ``grand_total`` = ``net_total`` + ``tax_total``, exactly;
+    each line's total = net + tax, and its gross − discount is its net (exclusive prices) or
+    its total (inclusive prices); an invoice line's gross is quantity × unit price; a credit
+    note names the invoice it ``credits``, and an invoice names none.
+
+    A credit note's amounts are positive and reduce the receivable: see
+    :attr:`signed_total`. Credit notes are due on receipt and carry no discount window.
+    """
+
+    id: str
+    number: str
+    kind: InvoiceKind
+    order_id: str | None
+    customer_id: str
+    currency: str
+    issued_on: date
+    lines: tuple[InvoiceLine, ...]
+    net_total: Money
+    tax_total: Money
+    grand_total: Money
+    tax_mode: TaxMode = TaxMode.EXCLUSIVE
+    terms: PaymentTerms = attrs.field(factory=PaymentTerms)
+    due_on: date
+    discount_until: date | None = None
+    shipment_id: str | None = None
+    credits: str | None = None
+    reason: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        eid = self.id if isinstance(self.id, str) else None
+        for name in ("id", "number", "customer_id"):
+            _text(getattr(self, name), name)
+        for name, kind in (("kind", InvoiceKind), ("tax_mode", TaxMode), ("terms", PaymentTerms)):
+            v = getattr(self, name)
+            _require(isinstance(v, kind), f"must be a {kind.__name__}", field=name, value=v)
+        _day(self.issued_on, "issued_on")
+        _day(self.due_on, "due_on")
+        if self.discount_until is not None:
+            _day(self.discount_until, "discount_until")
+        _require(
+            self.due_on >= self.issued_on,
+            "cannot fall due before it is issued",
+            field="due_on",
+            value=str(self.due_on),
+            entity_id=eid,
+        )
+        lines = self.lines
+        _require(
+            isinstance(lines, tuple)
+            and bool(lines)
+            and all(isinstance(x, InvoiceLine) for x in lines),
+            "must be a non-empty tuple of InvoiceLine",
+            field="lines",
+            entity_id=eid,
+        )
+        numbers = [line.line_no for line in lines]
+        _require(
+            len(set(numbers)) == len(numbers), "line numbers repeat", field="lines", value=numbers
+        )
+        c = self.currency
+        for line in lines:
+            v = line.unit_price.currency
+            _require(
+                v == c, f"every line must be in {c}", CurrencyMismatch, field="currency", value=v
+            )
+        for name, total, parts, rule in (
+            ("net_total", self.net_total, [x.net for x in lines], "Σ line nets"),
+            ("tax_total", self.tax_total, [x.tax for x in lines], "Σ line taxes"),
+            ("grand_total", self.grand_total, [self.net_total, self.tax_total], "net + tax"),
+        ):
+            _money(total, name, c, eid)
+            _require(
+                _sum(parts, c) == total,
+                f"must equal {rule}",
+                field=name,
+                value=str(total),
+                entity_id=eid,
+            )
+        is_invoice = self.kind is InvoiceKind.INVOICE
+        _require(
+            is_invoice == (self.credits is None),
+            "a credit note names the invoice it credits, an invoice none",
+            field="credits",
+            value=self.credits,
+            entity_id=eid,
+        )
+        exclusive = self.tax_mode is TaxMode.EXCLUSIVE
+        for line in lines:
+            _require(
+                not is_invoice or line.gross == line.unit_price * line.quantity,
+                "an invoice line's gross must be quantity × unit price",
+                field="gross",
+                value=str(line.gross),
+                entity_id=f"{eid} line {line.line_no}",
+            )
+            _require(
+                line.gross - line.discount == (line.net if exclusive else line.total),
+                "gross − discount must equal the net (exclusive) or the total (inclusive)",
+                field="discount",
+                value=str(line.discount),
+                entity_id=f"{eid} line {line.line_no}",
+            )
+
+    # -- reading -------------------------------------------------------------------------
+
+    @property
+    def is_credit_note(self) -> bool:
+        """True for a credit note."""
+        return self.kind is InvoiceKind.CREDIT_NOTE
+
+    @property
+    def signed_total(self) -> Money:
+        """What this document does to the customer's balance: the grand total for an
+        invoice, its negative for a credit note."""
+        return -self.grand_total if self.is_credit_note else self.grand_total
+
+    @property
+    def early_payment_discount(self) -> Money:
+        """The discount earned by paying the grand total by :attr:`discount_until`."""
+        return self.terms.discount(self.grand_total)
+
+    def line(self, line_no: int) -> InvoiceLine:
+        """The line numbered ``line_no``."""
+        for line in self.lines:
+            if line.line_no == line_no:
+                return line
+        raise ValidationError("no such line", field="line_no", value=line_no, entity_id=self.id)
+
+    def instalments(self) -> tuple[tuple[Money, date], ...]:
+        """The grand total split by the terms' instalments: (amount, due date), summing exactly."""
+        return tuple(
+            (amount, self.issued_on + timedelta(days=days))
+            for amount, days in self.terms.instalment_amounts(self.grand_total)
+        )
+
+
+# -- building invoices ---------------------------------------------------------------------------
+
+
+def build_invoice(
+    *,
+    invoice_id: str,
+    number: str,
+    order_id: str | None,
+    customer_id: str,
+    shipment_id: str | None,
+    lines: Sequence[BillableLine],
+    ship_to_country: str | None,
+    ship_to_region: str | None,
+    tax: TaxPolicy,
+    mode: TaxMode = TaxMode.EXCLUSIVE,
+    rounding: TaxRounding = TaxRounding.PER_LINE,
+    terms: PaymentTerms = PaymentTerms(),  # noqa: B008 - frozen value
+    issued_on: date,
+) -> Invoice:
+    """The invoice for one shipment.
+
+    Each line bills ``shipped_now`` × unit price less its :func:`discount_share` of the line
+    and order discounts; lines with nothing shipped now are left out. The tax rate of each
+    line comes from ``tax`` (ship-to country and region, the line's category, the invoice
+    date); ``mode`` says whether prices include tax, ``rounding`` where the tax is rounded.
+    The due date and discount window follow from ``terms`` and ``issued_on``.
+
+    Raises:
+        ValidationError: nothing was shipped now, a line repeats, an argument is malformed,
+            or the tax policy answered something that is not a non-negative ``Decimal``.
+        CurrencyMismatch: the lines are not all in one currency.
+    """
+    for name, value in (
+        ("invoice_id", invoice_id),
+        ("number", number),
+        ("customer_id", customer_id),
+    ):
+        _text(value, name)
+    _day(issued_on, "issued_on")
+    for name, arg, kind in (
+        ("tax", tax, TaxPolicy),
+        ("mode", mode, TaxMode),
+        ("rounding", rounding, TaxRounding),
+        ("terms", terms, PaymentTerms),
+    ):
+        _require(isinstance(arg, kind), f"must be a {kind.__name__}", field=name, value=arg)
+    _require(
+        isinstance(lines, Sequence)
+        and not isinstance(lines, str)
+        and all(isinstance(line, BillableLine) for line in lines),
+        "must be a sequence of BillableLine",
+        field="lines",
+    )
+    billable = [line for line in lines if line.shipped_now]
+    _require(
+        bool(billable), "nothing was shipped now: no invoice", field="lines", entity_id=invoice_id
+    )
+    currency = lines[0].currency
+    for line in lines:
+        _require(
+            line.currency == currency,
+            f"every line must be in {currency}",
+            CurrencyMismatch,
+            field="unit_price",
+            value=str(line.unit_price),
+            entity_id=f"line {line.line_no}",
+        )
+    numbers = [line.line_no for line in lines]
+    _require(
+        len(set(numbers)) == len(numbers), "line numbers repeat", field="lines", value=numbers
+    )
+
+    gross = [line.gross_now.minor_units for line in billable]
+    discount = [line.discount_now.minor_units for line in billable]
+    bases = [g - d for g, d in zip(gross, discount, strict=True)]
+    rates = []
+    for line in billable:
+        answer = tax.rate(
+            country=ship_to_country, region=ship_to_region, category=line.category, on=issued_on
+        )
+        rates.append(check_rate(answer, f"tax rate of line {line.line_no}"))
+    taxes = line_taxes(bases, rates, mode, rounding, currency)
+
+    def m(units: int) -> Money:
+        return Money.from_minor(units, currency)
+
+    out = []
+    for line, g, d, b, r, t in zip(billable, gross, discount, bases, rates, taxes, strict=True):
+        net = b if mode is TaxMode.EXCLUSIVE else b - t
+        out.append(
+            InvoiceLine(
+                line_no=line.line_no,
+                sku=line.sku,
+                description=line.description,
+                quantity=line.shipped_now,
+                unit_price=line.unit_price,
+                gross=m(g),
+                discount=m(d),
+                net=m(net),
+                tax_rate=r,
+                tax=m(t),
+                total=m(net + t),
+            )
+        )
+    return _document(
+        kind=InvoiceKind.INVOICE,
+        id=invoice_id,
+        number=number,
+        order_id=order_id,
+        customer_id=customer_id,
+        currency=currency,
+        issued_on=issued_on,
+        lines=tuple(out),
+        tax_mode=mode,
+        terms=terms,
+        shipment_id=shipment_id,
+    )
+
+
+def _document(*, kind: InvoiceKind, lines: tuple[InvoiceLine, ...], **fields: Any) -> Invoice:
+    currency: str = fields["currency"]
+    terms: PaymentTerms = fields.pop("terms", PaymentTerms())
+    issued_on: date = fields["issued_on"]
+    net = _sum((line.net for line in lines), currency)
+    tax = _sum((line.tax for line in lines), currency)
+    return Invoice(
+        kind=kind,
+        lines=lines,
+        net_total=net,
+        tax_total=tax,
+        grand_total=net + tax,
+        terms=terms,
+        due_on=terms.due_on(issued_on),
+        discount_until=terms.discount_until(issued_on),
+        **fields,
+    )
+
+
+# -- credit notes -------------------------------------------------------------------------------
+
+
+def credited_units(credit_notes: Iterable[Invoice], invoice_id: str) -> dict[int, int]:
+    """Units of each line of invoice ``invoice_id`` credited by ``credit_notes`` so far
+    (price adjustments credit no units): the ``credited_before`` of the next credit note."""
+    out: dict[int, int] = defaultdict(int)
+    for note in credit_notes:
+        if note.credits == invoice_id:
+            for line in note.lines:
+                if line.quantity:
+                    out[line.line_no] += line.quantity
+    return dict(out)
+
+
+def _credit_header(
+    invoice: Invoice, credit_note_id: str, number: str, issued_on: date, reason: str
+) -> None:
+    _require(isinstance(invoice, Invoice), "must be an Invoice", field="invoice", value=invoice)
+    _require(
+        invoice.kind is InvoiceKind.INVOICE,
+        "only an invoice can be credited, not a credit note",
+        field="invoice",
+        value=invoice.id,
+    )
+    _text(credit_note_id, "credit_note_id")
+    _text(number, "number")
+    _text(reason, "reason")
+    _day(issued_on, "issued_on")
+    if issued_on < invoice.issued_on:
+        raise ValidationError(
+            "a credit note cannot precede its invoice",
+            field="issued_on",
+            value=str(issued_on),
+            entity_id=invoice.id,
+        )
+
+
+def _credit_note(
+    invoice: Invoice,
+    credit_note_id: str,
+    number: str,
+    issued_on: date,
+    reason: str,
+    lines: Sequence[InvoiceLine],
+    credited_amount_before: Money | None,
+) -> Invoice:
+    note = _document(
+        kind=InvoiceKind.CREDIT_NOTE,
+        id=credit_note_id,
+        number=number,
+        order_id=invoice.order_id,
+        customer_id=invoice.customer_id,
+        currency=invoice.currency,
+        issued_on=issued_on,
+        lines=tuple(lines),
+        tax_mode=invoice.tax_mode,
+        shipment_id=invoice.shipment_id,
+        credits=invoice.id,
+        reason=reason,
+    )
+    if credited_amount_before is not None:
+        before = _money(credited_amount_before, "credited_amount_before", invoice.currency)
+        _require(
+            before + note.grand_total <= invoice.grand_total,
+            f"would credit more than the invoice's {invoice.grand_total}",
+            field="credited_amount_before",
+            value=str(before),
+            entity_id=invoice.id,
+        )
+    return note
+
+
+def _value(line: InvoiceLine, exclusive: bool) -> Money:
+    """The line's value in the prices' terms: its net, or its total when prices include tax."""
+    return line.net if exclusive else line.total
+
+
+def _credit_line(
+    line: InvoiceLine, exclusive: bool, quantity: int, gross: int, lo: int, hi: int
+) -> InvoiceLine:
+    """The credit of ``line``'s value from cumulative ``lo`` to ``hi`` minor units.
+
+    The tax credited is cumulative in the value too (tax × value credited so far / value),
+    so both the tax and the rest of the value only grow with what is credited.
+    """
+    whole, tax_all = _value(line, exclusive).minor_units, line.tax.minor_units
+    tax = (
+        cumulative_share(tax_all, hi, whole) - cumulative_share(tax_all, lo, whole) if whole else 0
+    )
+    value = hi - lo
+    net = value if exclusive else value - tax
+    c = line.unit_price.currency
+    return attrs.evolve(
+        line,
+        quantity=quantity,
+        gross=Money.from_minor(gross, c),
+        discount=Money.from_minor(gross - value, c),
+        net=Money.from_minor(net, c),
+        tax=Money.from_minor(tax, c),
+        total=Money.from_minor(net + tax, c),
+    )
+
+
+def _unit_counts(
+    value: object, field: str, invoice: Invoice, limits: Mapping[int, int]
+) -> dict[int, int]:
+    """``value`` as {line number: units}, each within ``limits``; zero counts dropped."""
+    if not isinstance(value, Mapping):
+        raise ValidationError("must be a mapping", field=field, value=value)
+    out = {}
+    for n, q in value.items():
+        _require(n in limits, "no such invoice line", field=field, value=n, entity_id=invoice.id)
+        _count(q, f"{field}[{n}]", invoice.id)
+        _require(
+            q <= limits[n],
+            f"line {n} has only {limits[n]} unit(s) left to credit",
+            InvalidQuantity,
+            field=f"{field}[{n}]",
+            value=q,
+            entity_id=invoice.id,
+        )
+        if q:
+            out[n] = q
+    return out
+
+
+def build_credit_note(
+    invoice: Invoice,
+    *,
+    credit_note_id: str,
+    number: str,
+    issued_on: date,
+    reason: str,
+    lines: Mapping[int, int] | None = None,
+    credited_before: Mapping[int, int] = _NO_CREDITS,
+    credited_amount_before: Money | None = None,
+) -> Invoice:
+    """A credit note for units of ``invoice`` (a return, a cancellation after invoicing).
+
+    ``lines`` maps invoice line numbers to the units credited now; ``None`` credits every
+    unit not yet credited, so a full credit of a fresh invoice equals it exactly and
+    invoice − credit note = 0 to the minor unit. ``credited_before`` gives the units of each
+    line credited by earlier credit notes (see :func:`credited_units`).
+
+    Amounts follow the cumulative rule of :func:`discount_share`: the value credited for
+    the first ``k`` of a line's ``n`` units is the line's value (its net, or its total when
+    prices include tax) × k / n, rounded half-up, and the tax credited with a cumulative
+    value ``v`` is the line's tax × v / value, rounded half-up. Both grow with ``k``, so the
+    credit notes of a line never exceed it, no amount is negative, and crediting every
+    unit, in any number of credit notes, sums to the invoice line exactly. Each credit line
+    keeps gross − discount = net (exclusive) or total (inclusive), as on the invoice.
+
+    ``credited_amount_before``, when given, is the grand total of every earlier credit note
+    of the invoice (price adjustments included): a credit that would take the total credited
+    past the invoice's grand total is refused.
+
+    Raises:
+        InvalidQuantity: more units than were invoiced less those already credited.
+        ValidationError: nothing to credit, an unknown line, a malformed argument, or the
+            invoice is itself a credit note.
+    """
+    _credit_header(invoice, credit_note_id, number, issued_on, reason)
+    invoiced = {line.line_no: line.quantity for line in invoice.lines}
+    before = _unit_counts(credited_before, "credited_before", invoice, invoiced)
+    left = {n: q - before.get(n, 0) for n, q in invoiced.items()}
+    if lines is None:
+        wanted = {n: q for n, q in left.items() if q}
+    else:
+        wanted = _unit_counts(lines, "lines", invoice, left)
+    _require(
+        bool(wanted),
+        "nothing left to credit" if lines is None else "no units to credit",
+        field="lines",
+        entity_id=invoice.id,
+    )
+
+    out = []
+    exclusive = invoice.tax_mode is TaxMode.EXCLUSIVE
+    for line in invoice.lines:
+        now = wanted.get(line.line_no, 0)
+        if not now:
+            continue
+        b, n = before.get(line.line_no, 0), line.quantity
+        g, v = line.gross.minor_units, _value(line, exclusive).minor_units
+        gross = cumulative_share(g, b + now, n) - cumulative_share(g, b, n)
+        lo, hi = cumulative_share(v, b, n), cumulative_share(v, b + now, n)
+        out.append(_credit_line(line, exclusive, now, gross, lo, hi))
+    return _credit_note(
+        invoice, credit_note_id, number, issued_on, reason, out, credited_amount_before
+    )
+
+
+def build_adjustment(
+    invoice: Invoice,
+    *,
+    credit_note_id: str,
+    number: str,
+    issued_on: date,
+    reason: str,
+    amount: Money,
+    credited_amount_before: Money | None = None,
+) -> Invoice:
+    """A credit note that lowers the price of ``invoice`` by ``amount`` (no units return).
+
+    ``amount`` is in the invoice's price terms: before tax when its prices exclude tax
+    (the tax follows), tax included when they include it. It is spread over the invoice
+    lines by their value (nets, or totals when inclusive) with :meth:`Money.allocate`; each
+    line's tax is its part × the line's own tax / its value, rounded half-up. Adjustment
+    lines credit ``quantity`` 0; their ``gross`` is the value credited, ``discount`` zero.
+
+    Raises:
+        ValidationError: ``amount`` is not positive, exceeds the invoice's value, or — with
+            ``credited_amount_before`` — would take the total credited past the invoice.
+    """
+    _credit_header(invoice, credit_note_id, number, issued_on, reason)
+    currency = invoice.currency
+    _money(amount, "amount", currency, invoice.id)
+    exclusive = invoice.tax_mode is TaxMode.EXCLUSIVE
+    value = invoice.net_total if exclusive else invoice.grand_total
+    if amount.is_zero or amount > value:
+        raise ValidationError(
+            f"must lie above zero and at most the invoice's {value}",
+            field="amount",
+            value=str(amount),
+            entity_id=invoice.id,
+        )
+    parts = amount.allocate([_value(line, exclusive) for line in invoice.lines])
+    out = []
+    for line, part in zip(invoice.lines, parts, strict=True):
+        if part.is_zero:
+            continue
+        units = part.minor_units
+        out.append(_credit_line(line, exclusive, 0, units, 0, units))
+    return _credit_note(
+        invoice, credit_note_id, number, issued_on, reason, out, credited_amount_before
+    )

@@ -1,0 +1,133 @@
+"""Drivers: carry the hub's due effects out through the adapters, and report back.
+
+Both drivers share one pure dispatch (which adapter, which method) and one resolution path
+(:meth:`OrderHub.resolve`); they differ only in calling the adapter directly or awaiting it.
+An adapter that raises counts as a retryable failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from orderhub._effects import Effect
+from orderhub.ports import Failed, Outcome, Rejected, Succeeded
+
+if TYPE_CHECKING:
+    from orderhub._hub import OrderHub
+
+__all__ = ["AsyncDriver", "SyncDriver"]
+
+
+def _adapter_for(
+    effect: Effect, erps: Mapping[str, Any], fulfillment: Mapping[str, Any], finance: Any
+) -> Any:
+    port = effect.kind.port
+    if port == "erp":
+        return erps.get(effect.target)
+    if port == "fulfillment":
+        return fulfillment.get(effect.target, fulfillment.get("default"))
+    return finance
+
+
+def _as_outcome(result: object) -> Outcome:
+    if isinstance(result, (Succeeded, Rejected, Failed)):
+        return result
+    return Failed(f"adapter returned {type(result).__name__}, not an Outcome")
+
+
+def _fulfillment_map(fulfillment: Any) -> Mapping[str, Any]:
+    if fulfillment is None:
+        return {}
+    if isinstance(fulfillment, Mapping):
+        return dict(fulfillment)
+    return {"default": fulfillment}
+
+
+class SyncDriver:
+    """Carries out due effects with synchronous adapters.
+
+    ``erps`` maps ERP names (``Location.erp``) to :class:`~orderhub.ports.ErpAdapter`\\ s;
+    ``fulfillment`` is one :class:`~orderhub.ports.FulfillmentAdapter` or a mapping from
+    drop-ship vendor names (and ``"default"``) to adapters; ``finance`` receives the journal.
+    """
+
+    def __init__(
+        self,
+        hub: OrderHub,
+        *,
+        erps: Mapping[str, Any] | None = None,
+        fulfillment: Any = None,
+        finance: Any = None,
+    ) -> None:
+        self.hub = hub
+        self.erps = dict(erps or {})
+        self.fulfillment = _fulfillment_map(fulfillment)
+        self.finance = finance
+
+    def call(self, effect: Effect) -> Outcome:
+        """Carry out one effect and return what came of it (never raises)."""
+        adapter = _adapter_for(effect, self.erps, self.fulfillment, self.finance)
+        if adapter is None:
+            return Failed(f"no adapter registered for {effect.kind.port} {effect.target!r}")
+        try:
+            method = getattr(adapter, effect.kind.value)
+            return _as_outcome(method(effect.payload, effect.idempotency_key))
+        except Exception as e:  # an adapter that raises is a retryable failure
+            return Failed(f"{type(e).__name__}: {e}")
+
+    def run(self, max_rounds: int = 100) -> int:
+        """Carry out every due effect, round after round, until none is due (effects
+        waiting for a retry later on the clock stay pending). Returns the calls made."""
+        calls = 0
+        for _ in range(max_rounds):
+            due = self.hub.pending_effects()
+            if not due:
+                break
+            for effect in due:
+                self.hub.resolve(effect, self.call(effect))
+                calls += 1
+        return calls
+
+
+class AsyncDriver:
+    """Carries out due effects with asyncio adapters, concurrently within each round; the
+    outcomes are fed back in the order the effects became due."""
+
+    def __init__(
+        self,
+        hub: OrderHub,
+        *,
+        erps: Mapping[str, Any] | None = None,
+        fulfillment: Any = None,
+        finance: Any = None,
+    ) -> None:
+        self.hub = hub
+        self.erps = dict(erps or {})
+        self.fulfillment = _fulfillment_map(fulfillment)
+        self.finance = finance
+
+    async def call(self, effect: Effect) -> Outcome:
+        """Carry out one effect and return what came of it (never raises)."""
+        adapter = _adapter_for(effect, self.erps, self.fulfillment, self.finance)
+        if adapter is None:
+            return Failed(f"no adapter registered for {effect.kind.port} {effect.target!r}")
+        try:
+            method = getattr(adapter, effect.kind.value)
+            return _as_outcome(await method(effect.payload, effect.idempotency_key))
+        except Exception as e:  # an adapter that raises is a retryable failure
+            return Failed(f"{type(e).__name__}: {e}")
+
+    async def run(self, max_rounds: int = 100) -> int:
+        """See :meth:`SyncDriver.run`."""
+        calls = 0
+        for _ in range(max_rounds):
+            due = self.hub.pending_effects()
+            if not due:
+                break
+            outcomes = await asyncio.gather(*(self.call(e) for e in due))
+            for effect, outcome in zip(due, outcomes, strict=True):
+                self.hub.resolve(effect, outcome)
+                calls += 1
+        return calls

@@ -1,0 +1,164 @@
+"""Effects: every outside action the hub wants done, as data in an outbox.
+
+The hub core never calls an adapter. It records an :class:`Effect` (what, for which
+adapter, with which payload and idempotency key); a driver carries it out and reports the
+:data:`~orderhub.ports.Outcome` back through :meth:`OrderHub.resolve` — the one resolution
+path for the synchronous and the asyncio driver alike.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+import attrs
+from sortedcontainers import SortedList
+
+from orderhub.errors import ValidationError
+
+__all__ = ["Effect", "EffectKind", "EffectStatus", "Outbox", "RetryPolicy"]
+
+
+class EffectKind(enum.Enum):
+    """What an effect asks the outside world to do."""
+
+    SUBMIT_ORDER = "submit_order"
+    CANCEL_ORDER = "cancel_order"
+    POST_INVOICE = "post_invoice"
+    POST_CREDIT_NOTE = "post_credit_note"
+    POST_PAYMENT = "post_payment"
+    UPSERT_CUSTOMER = "upsert_customer"
+    RELEASE_FULFILLMENT = "release"
+    CANCEL_FULFILLMENT = "cancel"
+    POST_JOURNAL_ENTRY = "post_journal_entry"
+
+    @property
+    def port(self) -> str:
+        """Which kind of adapter carries it out: ``erp``, ``fulfillment`` or ``finance``."""
+        if self in (EffectKind.RELEASE_FULFILLMENT, EffectKind.CANCEL_FULFILLMENT):
+            return "fulfillment"
+        if self is EffectKind.POST_JOURNAL_ENTRY:
+            return "finance"
+        return "erp"
+
+
+class EffectStatus(enum.Enum):
+    """Where an effect is."""
+
+    PENDING = "pending"
+    """Not done yet: due at ``next_attempt_at``."""
+    SUCCEEDED = "succeeded"
+    REJECTED = "rejected"
+    """The outside system refused; the hub compensated."""
+    ABANDONED = "abandoned"
+    """The retry policy gave up; the hub compensated."""
+
+
+@attrs.frozen(kw_only=True)
+class Effect:
+    """One outside action: ``kind`` for the adapter named ``target`` (an ERP name, a
+    fulfilment adapter name, or ``"finance"``), about ``subject_id`` (the document), with a
+    JSON-safe ``payload`` and an ``idempotency_key`` that never changes across retries."""
+
+    id: str
+    kind: EffectKind
+    target: str
+    subject_id: str
+    payload: Mapping[str, Any] = attrs.field(eq=False, repr=False)
+    idempotency_key: str
+    created_at: datetime
+    next_attempt_at: datetime
+    attempts: int = 0
+    status: EffectStatus = EffectStatus.PENDING
+    reference: str | None = None
+    last_error: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RetryPolicy:
+    """Exponential backoff with a cap: attempt *n* failed → wait ``first_delay`` ×
+    ``factor``^(n−1), at most ``max_delay``; after ``max_attempts`` failures, give up."""
+
+    max_attempts: int = 5
+    first_delay: timedelta = timedelta(seconds=30)
+    factor: int = 2
+    max_delay: timedelta = timedelta(hours=1)
+
+    def __attrs_post_init__(self) -> None:
+        if (
+            isinstance(self.max_attempts, bool)
+            or not isinstance(self.max_attempts, int)
+            or (self.max_attempts < 1)
+        ):
+            raise ValidationError(
+                "must be a positive int", field="max_attempts", value=self.max_attempts
+            )
+        if isinstance(self.factor, bool) or not isinstance(self.factor, int) or self.factor < 1:
+            raise ValidationError("must be a positive int", field="factor", value=self.factor)
+        for name in ("first_delay", "max_delay"):
+            value = getattr(self, name)
+            if not isinstance(value, timedelta) or value < timedelta(0):
+                raise ValidationError("must be a non-negative timedelta", field=name, value=value)
+
+    def delay(self, attempts: int) -> timedelta:
+        """How long to wait after the ``attempts``-th failure."""
+        grown: timedelta = self.first_delay * self.factor ** max(0, attempts - 1)
+        return min(grown, self.max_delay)
+
+    def gives_up(self, attempts: int) -> bool:
+        """True when ``attempts`` failures are all the policy allows."""
+        return attempts >= self.max_attempts
+
+
+class Outbox:
+    """The effects of the hub, with the pending ones indexed by when they are due."""
+
+    def __init__(self) -> None:
+        self._effects: dict[str, Effect] = {}
+        self._by_key: dict[str, str] = {}
+        self._due: SortedList = SortedList()  # (next_attempt_at, seq, id)
+        self._seq: dict[str, int] = {}
+
+    def add(self, effect: Effect) -> Effect:
+        """Queue ``effect``; an effect with the same idempotency key is not queued twice."""
+        first = self._by_key.get(effect.idempotency_key)
+        if first is not None:
+            return self._effects[first]
+        self._effects[effect.id] = effect
+        self._by_key[effect.idempotency_key] = effect.id
+        self._seq[effect.id] = len(self._seq)
+        self._due.add((effect.next_attempt_at, self._seq[effect.id], effect.id))
+        return effect
+
+    def put(self, before: Effect, after: Effect) -> None:
+        """Store the new snapshot of an effect and keep the due index in step."""
+        if before.status is EffectStatus.PENDING:
+            self._due.discard((before.next_attempt_at, self._seq[before.id], before.id))
+        self._effects[after.id] = after
+        if after.status is EffectStatus.PENDING:
+            self._due.add((after.next_attempt_at, self._seq[after.id], after.id))
+
+    def get(self, effect_id: str) -> Effect | None:
+        """The effect ``effect_id``, or None."""
+        return self._effects.get(effect_id)
+
+    def due(self, now: datetime) -> tuple[Effect, ...]:
+        """The pending effects due at ``now``, in the order they became due."""
+        out = []
+        for when, _, effect_id in self._due:
+            if when > now:
+                break
+            out.append(self._effects[effect_id])
+        return tuple(out)
+
+    def pending(self) -> tuple[Effect, ...]:
+        """Every pending effect, due or not, soonest first."""
+        return tuple(self._effects[e[2]] for e in self._due)
+
+    def __iter__(self) -> Iterator[Effect]:
+        return iter(self._effects.values())
+
+    def __len__(self) -> int:
+        return len(self._effects)

@@ -1,0 +1,309 @@
+"""The hub's outbox: effects derived from what happened, and their resolution.
+
+A mixin of :class:`orderhub.OrderHub`. Effects are derived in one place — from the events
+the hub records and the journal entries it posts — so every command gets its outside
+actions without knowing about adapters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from orderhub._effects import Effect, EffectKind, EffectStatus, Outbox, RetryPolicy
+from orderhub._fulfilment import FulfillmentState
+from orderhub._journal import JournalEntry
+from orderhub._orders import HoldKind, Order, OrderState
+from orderhub.errors import NotFound, ValidationError
+from orderhub.events import (
+    CreditNoteIssued,
+    EffectAbandoned,
+    Event,
+    InvoiceIssued,
+    OrderCancelled,
+    OrderRouted,
+    OrderStateChanged,
+    PaymentRecorded,
+)
+from orderhub.ports import Failed, Outcome, Rejected, Succeeded
+
+if TYPE_CHECKING:
+    from orderhub._allocation import Allocator
+    from orderhub._billing import Invoice
+    from orderhub._customers import CustomerMaster
+    from orderhub.ports import IdFactory
+
+__all__ = ["EffectCommands"]
+
+
+def _plain(obj: Any) -> Any:
+    from orderhub import serialization
+
+    return serialization.unstructure(obj)
+
+
+class EffectCommands:
+    """The outbox of the hub: what must happen outside, and what came of it."""
+
+    if TYPE_CHECKING:  # provided by OrderHub
+        _orders: dict[str, Order]
+        _alloc: Allocator
+        _ids: IdFactory
+        _invoices: dict[str, Invoice]
+        customers: CustomerMaster
+
+        def _now(self) -> datetime: ...
+        def _record(self, events: Sequence[Event]) -> tuple[Event, ...]: ...
+        def order(self, order_id: str) -> Order: ...
+        def reject(self, order_id: str, location_id: str, *, reason: str) -> tuple[Event, ...]: ...
+        def hold(self, order_id: str, kind: HoldKind, reason: str) -> tuple[Event, ...]: ...
+
+    def _init_effects(self, *, retry: RetryPolicy, default_erp: str) -> None:
+        self._outbox = Outbox()
+        self._retry = retry
+        self._default_erp = default_erp
+        self._submitted: dict[str, list[str]] = {}  # order id → ERPs it was submitted to
+        self._released_fos: set[str] = set()
+        self._upserted: set[tuple[str, str]] = set()
+
+    # -- deriving effects ----------------------------------------------------------------
+
+    def _emit(
+        self, kind: EffectKind, target: str, subject_id: str, payload: Any, key: str
+    ) -> None:
+        now = self._now()
+        self._outbox.add(
+            Effect(
+                id=self._ids.new_id("effect"),
+                kind=kind,
+                target=target,
+                subject_id=subject_id,
+                payload=payload,
+                idempotency_key=key,
+                created_at=now,
+                next_attempt_at=now,
+            )
+        )
+
+    def _effects_for(self, events: Sequence[Event]) -> None:
+        """Derive the outside actions of what just happened."""
+        for e in events:
+            if isinstance(e, OrderRouted):
+                self._effects_for_routing(e.order_id)
+            elif isinstance(e, InvoiceIssued):
+                invoice = self._invoices[e.invoice_id]
+                erp = self._erp_of_shipment(e.shipment_id, e.order_id)
+                self._emit(
+                    EffectKind.POST_INVOICE,
+                    erp,
+                    e.invoice_id,
+                    _plain(invoice),
+                    f"invoice:{e.invoice_id}",
+                )
+            elif isinstance(e, CreditNoteIssued):
+                note = self._invoices[e.credit_note_id]
+                invoice = self._invoices[e.invoice_id]
+                erp = self._erp_of_shipment(invoice.shipment_id, e.order_id)
+                self._emit(
+                    EffectKind.POST_CREDIT_NOTE,
+                    erp,
+                    e.credit_note_id,
+                    _plain(note),
+                    f"credit-note:{e.credit_note_id}",
+                )
+            elif isinstance(e, PaymentRecorded):
+                self._emit(
+                    EffectKind.POST_PAYMENT,
+                    self._default_erp,
+                    e.payment_id,
+                    _plain(e),
+                    f"payment:{e.payment_id}",
+                )
+            elif isinstance(e, OrderCancelled):
+                for erp in self._submitted.get(e.order_id, ()):
+                    self._emit(
+                        EffectKind.CANCEL_ORDER,
+                        erp,
+                        e.order_id,
+                        {"order_id": e.order_id, "reason": e.reason},
+                        f"cancel:{e.order_id}:{erp}",
+                    )
+
+    def _effects_for_routing(self, order_id: str) -> None:
+        new = [
+            fo
+            for fo in self._alloc.fulfillment.of_order(order_id)
+            if fo.state is FulfillmentState.PENDING and fo.id not in self._released_fos
+        ]
+        if not new:
+            return
+        order = self._orders[order_id]
+        by_erp: dict[str, list[Any]] = {}
+        for fo in new:
+            by_erp.setdefault(fo.erp, []).append(fo)
+        submitted = self._submitted.setdefault(order_id, [])
+        for erp, fos in by_erp.items():
+            if erp in submitted:
+                continue  # the ERP has the sales order; a move between its locations is
+                # the fulfilment side's business (a release to the new location)
+            submitted.append(erp)
+            customer = self.customers.get(order.customer_id)
+            if (customer.id, erp) not in self._upserted:
+                self._upserted.add((customer.id, erp))
+                self._emit(
+                    EffectKind.UPSERT_CUSTOMER,
+                    erp,
+                    customer.id,
+                    _plain(customer),
+                    f"customer:{customer.id}:{erp}",
+                )
+            payload = {
+                "order": _plain(order),
+                "lines": [
+                    {"line_no": fl.line_no, "sku": fl.sku, "quantity": fl.quantity}
+                    for fo in fos
+                    for fl in fo.lines
+                ],
+                "fulfillment_orders": [fo.id for fo in fos],
+            }
+            self._emit(EffectKind.SUBMIT_ORDER, erp, order_id, payload, f"submit:{order_id}:{erp}")
+        for fo in new:
+            self._released_fos.add(fo.id)
+            location = self._alloc.network.get(fo.location_id)
+            target = location.vendor if location.vendor is not None else "default"
+            self._emit(
+                EffectKind.RELEASE_FULFILLMENT, target, fo.id, _plain(fo), f"release:{fo.id}"
+            )
+
+    def _effects_for_entry(self, entry: JournalEntry) -> None:
+        self._emit(
+            EffectKind.POST_JOURNAL_ENTRY,
+            "finance",
+            entry.id,
+            _plain(entry),
+            f"journal:{entry.id}",
+        )
+
+    def _erp_of_shipment(self, shipment_id: str | None, order_id: str | None) -> str:
+        if shipment_id is not None:
+            shipment = self._shipments.get(shipment_id)  # type: ignore[attr-defined]
+            if shipment is not None:
+                return self._alloc.network.get(shipment.location_id).erp
+        if order_id is not None:
+            for fo in self._alloc.fulfillment.of_order(order_id):
+                return fo.erp
+        return self._default_erp
+
+    # -- the outbox ----------------------------------------------------------------------
+
+    def pending_effects(self) -> tuple[Effect, ...]:
+        """The effects due now on the hub's clock, in the order they became due."""
+        return self._outbox.due(self._now())
+
+    def effects(self) -> tuple[Effect, ...]:
+        """Every effect the hub ever queued, in order, whatever its status."""
+        return tuple(self._outbox)
+
+    def effect(self, effect_id: str) -> Effect:
+        """The effect ``effect_id``."""
+        found = self._outbox.get(effect_id)
+        if found is None:
+            raise NotFound("no such effect", field="effect_id", value=effect_id)
+        return found
+
+    def resolve(self, effect: Effect | str, outcome: Outcome) -> tuple[Event, ...]:
+        """Feed back what came of an effect: the one path both drivers use.
+
+        Succeeded: done (a released fulfilment order moves to released). Failed: retried
+        later by the retry policy, and compensated when it gives up. Rejected: compensated
+        at once — a refused release is re-routed elsewhere, a refused sales order puts the
+        order on hold with the reason. An outcome for an effect already settled (a
+        duplicate, a late answer) changes nothing.
+        """
+        effect_id = effect.id if isinstance(effect, Effect) else effect
+        current = self.effect(effect_id)
+        if not isinstance(outcome, (Succeeded, Rejected, Failed)):
+            raise ValidationError(
+                "must be Succeeded, Rejected or Failed",
+                field="outcome",
+                value=outcome,
+                entity_id=effect_id,
+            )
+        if current.status is not EffectStatus.PENDING:
+            return ()
+        now = self._now()
+        if isinstance(outcome, Succeeded):
+            done = attrs.evolve(
+                current,
+                status=EffectStatus.SUCCEEDED,
+                reference=outcome.reference,
+                attempts=current.attempts + 1,
+            )
+            self._outbox.put(current, done)
+            return self._succeeded(done)
+        attempts = current.attempts + 1
+        if isinstance(outcome, Failed) and not self._retry.gives_up(attempts):
+            later = attrs.evolve(
+                current,
+                attempts=attempts,
+                last_error=outcome.reason,
+                next_attempt_at=now + self._retry.delay(attempts),
+            )
+            self._outbox.put(current, later)
+            return ()
+        status = EffectStatus.REJECTED if isinstance(outcome, Rejected) else EffectStatus.ABANDONED
+        ended = attrs.evolve(current, status=status, attempts=attempts, last_error=outcome.reason)
+        self._outbox.put(current, ended)
+        return self._compensate(ended, now)
+
+    def _succeeded(self, effect: Effect) -> tuple[Event, ...]:
+        if effect.kind is not EffectKind.RELEASE_FULFILLMENT:
+            return ()
+        fo = self._alloc.fulfillment.get(effect.subject_id)
+        if fo.state is not FulfillmentState.PENDING:
+            return ()  # cancelled or re-routed meanwhile: nothing left to release
+        now = self._now()
+        events: list[Event] = list(self._fo_moved(fo, FulfillmentState.RELEASED, now))  # type: ignore[attr-defined]
+        order = self._orders[fo.order_id]
+        if order.state in (OrderState.ALLOCATED, OrderState.PARTIALLY_ALLOCATED):
+            self._orders[order.id] = order._moved(OrderState.RELEASED)
+            events.append(
+                OrderStateChanged(
+                    occurred_at=now,
+                    order_id=order.id,
+                    from_state=order.state.value,
+                    to_state=OrderState.RELEASED.value,
+                )
+            )
+        return self._record(events)
+
+    def _compensate(self, effect: Effect, now: datetime) -> tuple[Event, ...]:
+        reason = f"{effect.target} {effect.status.value}: {effect.last_error}"
+        events: tuple[Event, ...] = self._record(
+            [
+                EffectAbandoned(
+                    occurred_at=now,
+                    effect_id=effect.id,
+                    kind=effect.kind.value,
+                    target=effect.target,
+                    subject_id=effect.subject_id,
+                    reason=reason,
+                )
+            ]
+        )
+        if effect.kind is EffectKind.RELEASE_FULFILLMENT:
+            fo = self._alloc.fulfillment.get(effect.subject_id)
+            if fo.is_open and not any(line.shipped for line in fo.lines):
+                if fo.state is FulfillmentState.PENDING:
+                    self._alloc.fulfillment.put(attrs.evolve(fo, state=FulfillmentState.RELEASED))
+                events += self.reject(fo.order_id, fo.location_id, reason=reason)
+        elif effect.kind is EffectKind.SUBMIT_ORDER:
+            order = self._orders[effect.subject_id]
+            if order.state not in (OrderState.CANCELLED, OrderState.CLOSED):
+                events += self.hold(
+                    order.id, HoldKind.MANUAL, f"sales order not accepted: {reason}"
+                )
+        return events
