@@ -120,6 +120,15 @@ _FIELD_OF: Final = {
 }
 
 
+class _Blank:
+    """The customer an identity creates, before it exists: no identifiers, no history."""
+
+    emails = phones = loyalty_ids = external_ids = order_ids = attribute_history = ()
+
+
+_NEW: Final[Any] = _Blank()
+
+
 @attrs.frozen
 class _Match:
     customer_id: str | None
@@ -238,17 +247,25 @@ class CustomerMaster:
         match: _Match,
         new_id: str | None,
         order_id: str | None = None,
+        attributes: Mapping[str, AttributeValue] | None = None,
+        attributes_at: datetime | None = None,
     ) -> tuple[Customer, list[Event]]:
-        """Apply a match computed by :meth:`_match`: attach or create, index new identifiers
-        and record the order."""
+        """Apply a match computed by :meth:`_match`: attach or create, index new identifiers,
+        record the order and the attributes captured with it — in one new snapshot (capture
+        is on every order's path)."""
         events: list[Event] = []
         changes: dict[str, Any] = {}
         if match.customer_id is None:
             assert new_id is not None
-            customer = Customer(id=new_id, created_at=at, name=identity.name)
+            customer = _NEW
+            cid = new_id
+            changes["id"] = new_id
+            changes["created_at"] = at
+            changes["name"] = identity.name
             events.append(CustomerCreated(occurred_at=at, customer_id=new_id, channel=channel))
         else:
             customer = self._customers[match.customer_id]
+            cid = customer.id
             if identity.name is not None and customer.name is None:
                 changes["name"] = identity.name
             if match.others:
@@ -263,16 +280,33 @@ class CustomerMaster:
         added: list[str] = []
         for key in self._keys(identity, channel):
             if key not in self._index:
-                self._index[key] = customer.id
+                self._index[key] = cid
                 field = _FIELD_OF[key[0]]
                 changes[field] = (*changes.get(field, getattr(customer, field)), key[1])
                 added.append(key[0])
         if order_id is not None:
             changes["order_ids"] = (*customer.order_ids, order_id)
         if added and match.customer_id is not None:
-            events.append(
-                CustomerUpdated(occurred_at=at, customer_id=customer.id, changes=tuple(added))
+            events.append(CustomerUpdated(occurred_at=at, customer_id=cid, changes=tuple(added)))
+        if attributes:
+            when = attributes_at if attributes_at is not None else at
+            records = tuple(
+                AttributeRecord(
+                    name=k, value=v, captured_at=when, channel=channel, order_id=order_id
+                )
+                for k, v in attributes.items()
             )
+            changes["attribute_history"] = _merged_history(customer.attribute_history, records)
+            events.extend(
+                CustomerAttributeCaptured(
+                    occurred_at=at, customer_id=cid, name=r.name, channel=channel
+                )
+                for r in records
+            )
+        if customer is _NEW:
+            updated = Customer(**changes)
+            self._customers[updated.id] = updated
+            return updated, events
         return self._put(customer, **changes), events
 
     def _capture_attributes(

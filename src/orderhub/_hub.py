@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import decimal
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -16,7 +17,7 @@ from orderhub._hub_cash import CashCommands
 from orderhub._hub_effects import EffectCommands
 from orderhub._insight import Insights
 from orderhub._journal import RecogniseOnShipment, RevenuePolicy
-from orderhub._money import Money, exact_add, exact_mul, exact_sub, minor_units
+from orderhub._money import _EXACT, Money, exact_sub, minor_units
 from orderhub._network import Network
 from orderhub._orders import Hold, HoldKind, LineQuantities, Order, OrderLine, OrderState
 from orderhub._pricing import discount_total, reprice
@@ -260,12 +261,15 @@ class OrderHub(CashCommands, EffectCommands):
             )
         customers = self.customers
         customer, events = customers._identify(
-            request.customer, request.channel, now, match, new_customer_id, order_id
+            request.customer,
+            request.channel,
+            now,
+            match,
+            new_customer_id,
+            order_id,
+            request.attributes,
+            placed_at,
         )
-        customer, more = customers._capture_attributes(
-            customer, request.attributes, placed_at, request.channel, order_id
-        )
-        events.extend(more)
         customer, more = customers._record_consent(
             customer, request.consents, placed_at, request.channel
         )
@@ -304,6 +308,16 @@ class OrderHub(CashCommands, EffectCommands):
         return Captured(order, self._record(events))
 
     def _price(self, request: OrderRequest) -> _Priced:
+        try:
+            return self._price_exact(request)
+        except (decimal.Inexact, decimal.Overflow, decimal.InvalidOperation):
+            raise InvalidMoney(
+                "amounts too large: orderhub keeps at most 60 significant digits",
+                field="lines",
+                value=len(request.lines),
+            ) from None
+
+    def _price_exact(self, request: OrderRequest) -> _Priced:
         # Works on Decimal amounts of one (checked) currency and builds Money only for what
         # the order keeps: capture is on every order's path.
         currency = request.currency
@@ -315,6 +329,9 @@ class OrderHub(CashCommands, EffectCommands):
                     "not an active ISO 4217 currency code", field="currency", value=currency
                 ) from None
         catalog = self.catalog
+        # Exact arithmetic without a Python call per operation: the trapping context's own
+        # methods (a result that would need rounding raises, and is refused below).
+        mul, sub, add = _EXACT.multiply, _EXACT.subtract, _EXACT.add
         allow_priced = catalog.policy is CatalogPolicy.ALLOW_PRICED
         rows: list[tuple[Item | None, Money, Decimal]] = []
         nets: list[Decimal] = []
@@ -340,18 +357,18 @@ class OrderHub(CashCommands, EffectCommands):
                     field=f"lines[{i}].unit_price",
                     value=str(price),
                 )
-            gross = exact_mul(price.amount, lr.quantity)
+            gross = mul(price.amount, lr.quantity)
             discount = (
                 discount_total(lr.discounts, gross, currency, f"lines[{i}].discounts")
                 if lr.discounts
                 else _ZERO
             )
             rows.append((item, price, discount))
-            nets.append(exact_sub(gross, discount))
+            nets.append(sub(gross, discount))
         assert currency is not None
         subtotal = _ZERO
         for n in nets:
-            subtotal = exact_add(subtotal, n)
+            subtotal = add(subtotal, n)
         order_discount = (
             discount_total(request.discounts, subtotal, currency, "discounts")
             if request.discounts
