@@ -13,12 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 import attrs
 
 from orderhub import events as _events
+from orderhub._billing import Invoice
 from orderhub._customers import Customer
+from orderhub._fulfilment import Shipment
+from orderhub._hub_cash import ReturnAuthorization
 from orderhub._insight_forecast import DemandSeries, check_bucket, check_day
 from orderhub._insight_profiles import Profile, _Store, day_of, facts_of, profile_of
 from orderhub._insight_rfm import (
@@ -41,6 +44,7 @@ from orderhub._insight_segments import (
 )
 from orderhub._money import Money, minor_units
 from orderhub._orders import Order, OrderState
+from orderhub._receivables_values import OpenItem
 from orderhub._values import Channel, ConsentChannel
 from orderhub.errors import NotFound, UnknownCustomer, ValidationError
 from orderhub.events import (
@@ -53,6 +57,7 @@ from orderhub.events import (
     OrderCancelled,
     OrderCaptured,
     OrderLineCancelled,
+    ReturnAuthorized,
 )
 
 if TYPE_CHECKING:
@@ -70,8 +75,8 @@ _CLOSED: Final = frozenset({OrderState.CLOSED, OrderState.CANCELLED})
 class CustomerView:
     """The 360° view of one customer: everything a call-centre agent needs in one call.
 
-    ``shipments``, ``invoices``, ``open_items`` and ``returns`` stay empty until the
-    fulfilment and billing areas of the hub report them.
+    Shipments carry their carrier and tracking number; invoices include credit notes;
+    open items are the receivables still open (instalments separately).
     """
 
     customer: Customer
@@ -82,10 +87,10 @@ class CustomerView:
     """The defined segments the customer belongs to."""
     offers: tuple[OfferMatch, ...]
     """The offers that fit the customer on the view's day, best first."""
-    shipments: tuple[Any, ...] = ()
-    invoices: tuple[Any, ...] = ()
-    open_items: tuple[Any, ...] = ()
-    returns: tuple[Any, ...] = ()
+    shipments: tuple[Shipment, ...] = ()
+    invoices: tuple[Invoice, ...] = ()
+    open_items: tuple[OpenItem, ...] = ()
+    returns: tuple[ReturnAuthorization, ...] = ()
 
     @property
     def open_orders(self) -> tuple[Order, ...]:
@@ -220,6 +225,11 @@ class Insights:
         assert isinstance(order_id, str)
         self._order_changed(order_id, touched)
 
+    def _on_return(self, e: Event, touched: _Touched, out: list[Event]) -> None:
+        assert isinstance(e, ReturnAuthorized)
+        for line_no, quantity in e.lines:
+            self._note_return(e.order_id, line_no, quantity, touched)
+
     def _on_customer_event(self, e: Event, touched: _Touched, out: list[Event]) -> None:
         assert isinstance(e, CustomerCreated | CustomerAttributeCaptured | ConsentChanged)
         touched[self._hub.customers.resolve(e.customer_id)] = None
@@ -268,8 +278,16 @@ class Insights:
     def _profile(self, cid: str) -> Profile:
         agg = self._store.aggregates.get(cid)
         rfm, score = self._rfm_of(cid, agg.series if agg is not None else {})
-        return profile_of(
+        profile = profile_of(
             self._hub.customers.get(cid), agg, as_of=self._as_of, rfm=rfm, rfm_score=score
+        )
+        receivables = self._hub.receivables
+        currencies = receivables.currencies(cid)
+        if not currencies:
+            return profile
+        # The ledger keeps running totals per account: reading them is not a rescan.
+        return attrs.evolve(
+            profile, open_balance={c: receivables.balance(cid, c) for c in currencies}
         )
 
     def profile(self, customer_id: str) -> Profile:
@@ -303,8 +321,16 @@ class Insights:
             for cur, v in own.balance.items():
                 agg.balance[cur] = v
         rfm, score = self._rfm_of(cid, agg.series)
-        return profile_of(
+        profile = profile_of(
             self._hub.customers.get(cid), agg, as_of=self._as_of, rfm=rfm, rfm_score=score
+        )
+        receivables = self._hub.receivables
+        currencies = receivables.currencies(cid)
+        if not currencies:
+            return profile
+        # The ledger keeps running totals per account: reading them is not a rescan.
+        return attrs.evolve(
+            profile, open_balance={c: receivables.balance(cid, c) for c in currencies}
         )
 
     def view(self, customer_id: str, *, on: date | None = None) -> CustomerView:
@@ -321,12 +347,17 @@ class Insights:
             enumerate(self._hub.orders_of(cid)), key=lambda io: (io[1].placed_at, io[0])
         )
         orders = [o for _, o in reversed(ranked)]
+        hub = self._hub
         return CustomerView(
-            customer=self._hub.customers.get(cid),
+            customer=hub.customers.get(cid),
             profile=self._profile(cid),
             orders=tuple(orders),
             segments=self._segments_of(cid),
             offers=() if day is None else self._offers_for(cid, day),
+            shipments=tuple(s for o in orders for s in hub.shipments(o.id)),
+            invoices=tuple(i for o in orders for i in hub.invoices(o.id)),
+            open_items=hub.receivables.open_items(cid) if hub.receivables.currencies(cid) else (),
+            returns=tuple(r for o in orders for r in hub.returns(o.id)),
         )
 
     # -- importing history ---------------------------------------------------------------------
@@ -690,6 +721,7 @@ _HANDLERS: dict[type[Event], _Handler] = {
     ConsentChanged: Insights._on_customer_event,
     CustomerErased: Insights._on_customer_erased,
     CustomersMerged: Insights._on_customers_merged,
+    ReturnAuthorized: Insights._on_return,
 }
 """What insight does with each kind of event: the areas to come add theirs (a shipment's
 returns call :meth:`Insights._note_return`, receivables :meth:`Insights._note_balance`)."""

@@ -58,6 +58,7 @@ class _Recorder:
     def __init__(self, faults: FaultPlan | None = None) -> None:
         self.faults = faults or FaultPlan()
         self.documents: dict[str, tuple[str, Mapping[str, Any]]] = {}
+        self._numbers: dict[str, int] = {}
         self.calls: list[tuple[str, str]] = []
         self.script: dict[str, Outcome] = {}
 
@@ -78,9 +79,11 @@ class _Recorder:
         return Succeeded(reference)
 
     def _record(self, action: str, payload: Mapping[str, Any], key: str) -> str:
-        if key not in self.documents:
+        number = self._numbers.get(key)
+        if number is None:
             self.documents[key] = (action, payload)
-        return f"{self.prefix}-{list(self.documents).index(key) + 1}"
+            number = self._numbers[key] = len(self._numbers) + 1
+        return f"{self.prefix}-{number}"
 
     def received(self, action: str | None = None) -> list[Mapping[str, Any]]:
         """The documents received (of ``action``), once each, in order."""
