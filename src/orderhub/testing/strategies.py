@@ -777,3 +777,9 @@ def register_type_strategies() -> None:
     for cls in _event_types():
         st.register_type_strategy(cls, events(cls))
     st.register_type_strategy(Event, events())
+
+
+def _hypothesis_setup_hook() -> None:
+    """Hypothesis's entry point (``[project.entry-points.hypothesis]``): registers the
+    strategies above, so ``st.from_type`` draws orderhub's types with no set-up."""
+    register_type_strategies()
