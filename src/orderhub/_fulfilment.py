@@ -243,6 +243,12 @@ class FulfillmentBook:
         self._ids = ids
         self._orders: dict[str, FulfillmentOrder] = {}
         self._of_order: dict[str, list[str]] = {}
+        self._sealed: set[str] = set()  # pending, but already announced to the location
+
+    def seal(self, fulfillment_order_id: str) -> None:
+        """The fulfilment order was announced (its release sent): later units go to a new
+        one, so the location is never left with a stale copy."""
+        self._sealed.add(fulfillment_order_id)
 
     def get(self, fulfillment_order_id: str) -> FulfillmentOrder:
         """The fulfilment order ``fulfillment_order_id``."""
@@ -282,7 +288,9 @@ class FulfillmentBook:
             (
                 fo
                 for fo in reversed(self.of_order(order_id))
-                if fo.location_id == location_id and fo.state is FulfillmentState.PENDING
+                if fo.location_id == location_id
+                and fo.state is FulfillmentState.PENDING
+                and fo.id not in self._sealed
             ),
             None,
         )

@@ -321,7 +321,14 @@ class CashCommands:
         key = shipment_id if shipment_id is not None else f"{fo.id}:{tracking}"
         _text(key, "shipment_id", fo.id)
         content = self._shipment_content(fo, lines)
+        tracked = f"{fo.id}:{tracking}"
         seen = self._shipment_keys.get(key)
+        if seen is None:
+            # The same parcel (tracking number) confirmed again under another key, or a
+            # shipment id that another shipment already has, is the same shipment.
+            seen = self._shipment_keys.get(tracked)
+        if seen is None and shipment_id is not None and shipment_id in self._shipments:
+            seen = shipment_id
         if seen is not None:
             first = self._shipments[seen]
             if (first.carrier, first.tracking) != (carrier, tracking) or _as_requested(
@@ -427,6 +434,7 @@ class CashCommands:
             shipment = attrs.evolve(shipment, invoice_id=invoice.id)
         self._shipments[shipment.id] = shipment
         self._shipment_keys[key] = shipment.id
+        self._shipment_keys.setdefault(tracked, shipment.id)
         return Shipped(shipment=shipment, invoice=invoice, events=self._record(events))
 
     def _shipment_content(

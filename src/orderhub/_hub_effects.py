@@ -24,9 +24,11 @@ from orderhub.events import (
     Event,
     InvoiceIssued,
     OrderCancelled,
+    OrderLineCancelled,
     OrderRouted,
     OrderStateChanged,
     PaymentRecorded,
+    ReservationsExpired,
 )
 from orderhub.ports import Failed, Outcome, Rejected, Succeeded
 
@@ -122,6 +124,8 @@ class EffectCommands:
                     _plain(e),
                     f"payment:{e.payment_id}",
                 )
+            elif isinstance(e, (OrderLineCancelled, ReservationsExpired)):
+                self._effects_for_withdrawn(e.order_id)
             elif isinstance(e, OrderCancelled):
                 for erp in self._submitted.get(e.order_id, ()):
                     self._emit(
@@ -172,11 +176,27 @@ class EffectCommands:
             self._emit(EffectKind.SUBMIT_ORDER, erp, order_id, payload, f"submit:{order_id}:{erp}")
         for fo in new:
             self._released_fos.add(fo.id)
+            self._alloc.fulfillment.seal(fo.id)
             location = self._alloc.network.get(fo.location_id)
             target = location.vendor if location.vendor is not None else "default"
             self._emit(
                 EffectKind.RELEASE_FULFILLMENT, target, fo.id, _plain(fo), f"release:{fo.id}"
             )
+
+    def _effects_for_withdrawn(self, order_id: str) -> None:
+        """A fulfilment order already announced to its location was cancelled (its units
+        given back): tell the location to withdraw it, once."""
+        for fo in self._alloc.fulfillment.of_order(order_id):
+            if fo.id in self._released_fos and fo.state is FulfillmentState.CANCELLED:
+                location = self._alloc.network.get(fo.location_id)
+                target = location.vendor if location.vendor is not None else "default"
+                self._emit(
+                    EffectKind.CANCEL_FULFILLMENT,
+                    target,
+                    fo.id,
+                    _plain(fo),
+                    f"cancel-fulfillment:{fo.id}",
+                )
 
     def _effects_for_entry(self, entry: JournalEntry) -> None:
         self._emit(
@@ -268,7 +288,13 @@ class EffectCommands:
         now = self._now()
         events: list[Event] = list(self._fo_moved(fo, FulfillmentState.RELEASED, now))  # type: ignore[attr-defined]
         order = self._orders[fo.order_id]
-        if order.state in (OrderState.ALLOCATED, OrderState.PARTIALLY_ALLOCATED):
+        if order.state is OrderState.ON_HOLD and order.resume_state in (
+            OrderState.ALLOCATED,
+            OrderState.PARTIALLY_ALLOCATED,
+        ):
+            # The location has it: when the hold is released the order resumes released.
+            self._orders[order.id] = attrs.evolve(order, resume_state=OrderState.RELEASED)
+        elif order.state in (OrderState.ALLOCATED, OrderState.PARTIALLY_ALLOCATED):
             self._orders[order.id] = order._moved(OrderState.RELEASED)
             events.append(
                 OrderStateChanged(

@@ -22,6 +22,7 @@ __all__ = [
     "Fault",
     "FaultPlan",
     "FixedClock",
+    "HubMachine",
     "InMemoryErp",
     "InMemoryFinance",
     "InMemoryFulfillment",
@@ -71,3 +72,13 @@ class SequentialIds:
         n = self._counts.get(kind, 0) + 1
         self._counts[kind] = n
         return f"{self._prefix}{kind}-{n}"
+
+
+def __getattr__(name: str) -> object:
+    # HubMachine needs hypothesis (a test dependency): load it only when asked for, so that
+    # importing orderhub.testing stays light.
+    if name == "HubMachine":
+        from orderhub.testing._machine import HubMachine
+
+        return HubMachine
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

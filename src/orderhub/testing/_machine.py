@@ -1,0 +1,553 @@
+"""HubMachine: a hypothesis state machine over the whole hub, checking its books after every step.
+
+The only module of :mod:`orderhub.testing` that imports hypothesis (a test extra): import it
+from your test suite, never from production code.
+
+Subclassing
+-----------
+Everything the machine builds comes from overridable hooks, and hypothesis collects the
+``@rule``/``@invariant`` methods of every class in the MRO, so a subclass adds its own::
+
+    from hypothesis import strategies as st
+    from hypothesis.stateful import rule
+    from orderhub.testing import HubMachine
+
+    class MyMachine(HubMachine):
+        fault_rate = 0.5                      # a noisier outside world
+
+        def make_erps(self):                  # my adapter instead of the in-memory ERP
+            erps = super().make_erps()
+            erps["main"] = MyErpAdapter(self.faults)
+            return erps
+
+        @rule(n=st.integers(1, 5))
+        def my_command(self, n):
+            self.hub.stock.receive("dc-a", "TENT", n)
+
+    TestMyMachine = MyMachine.TestCase
+
+Hooks: :meth:`make_hub`, :meth:`populate` (catalog, network, stock), :meth:`make_erps`,
+:meth:`make_fulfillment`, :meth:`make_finance`, :meth:`make_driver`. The adapters the
+exactly-once invariant checks are :meth:`recorders` (the in-memory ones by default; return
+``{}`` entries only for adapters that expose ``documents`` like
+:class:`~orderhub.testing.InMemoryErp`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from orderhub._catalog import Item
+from orderhub._drivers import SyncDriver
+from orderhub._effects import Effect, EffectStatus
+from orderhub._fulfilment import FulfillmentOrder, FulfillmentState
+from orderhub._hub import OrderHub
+from orderhub._identity import CustomerIdentity
+from orderhub._journal import Account
+from orderhub._money import Money
+from orderhub._network import Location, LocationKind
+from orderhub._orders import OrderState
+from orderhub._requests import LineRequest, OrderRequest
+from orderhub._values import Address, Channel, GeoPoint
+from orderhub.errors import OrderhubError
+from orderhub.testing import FixedClock, SequentialIds
+from orderhub.testing._adapters import (
+    Fault,
+    FaultPlan,
+    InMemoryErp,
+    InMemoryFinance,
+    InMemoryFulfillment,
+)
+
+__all__ = ["HubMachine"]
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+CURRENCY = "USD"
+CUSTOMERS = ("ann@example.com", "bob@example.com", "cem@example.com")
+ORDER_SKUS = ("TENT", "TENT", "MAT", "LAMP", "STOVE")
+"""What orders ask for: mostly tents (so that orders compete), acme's lamp, a drop-shipped
+stove."""
+SHIPPABLE = frozenset(
+    {
+        FulfillmentState.RELEASED,
+        FulfillmentState.ACCEPTED,
+        FulfillmentState.PICKING,
+        FulfillmentState.PACKED,
+        FulfillmentState.PARTIALLY_SHIPPED,
+    }
+)
+TICKS = (timedelta(seconds=31), timedelta(minutes=5), timedelta(minutes=45), timedelta(days=3))
+"""Time steps: past the first retry delay, a few retries, past the reservation TTL, days."""
+SMALL = Money("5.00", CURRENCY)
+"""The most a write-off of a small remainder takes."""
+
+
+def _sum(amounts: Iterable[Money], currency: str) -> Money:
+    return sum(amounts, Money.zero(currency))
+
+
+class HubMachine(RuleBasedStateMachine):
+    """Drives one :class:`~orderhub.OrderHub`, its in-memory adapters and a
+    :class:`~orderhub.SyncDriver` through capture on every channel, routing, effects under
+    switchable faults, rejections, shipments, cancellations, payments, write-offs, returns,
+    reservation expiry and time passing; after every step it checks stock conservation,
+    line reconciliation, invoice arithmetic, the receivables identity and aging partition,
+    the journal, revenue recognition and exactly-once external documents.
+
+    See the module docstring for subclassing.
+    """
+
+    fault_seed: int = 20260302
+    fault_rate: float = 0.3
+    fault_kinds: tuple[Fault, ...] = (
+        Fault.TRANSIENT,
+        Fault.TIMEOUT_AFTER_EFFECT,
+        Fault.DUPLICATE_DELIVERY,
+        Fault.REJECT,
+    )
+    reservation_ttl: timedelta | None = timedelta(minutes=30)
+    currency: str = CURRENCY
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.clock = FixedClock(T0)
+        self.ids = SequentialIds()
+        self.faults = FaultPlan(
+            seed=self.fault_seed, rate=self.fault_rate, kinds=self.fault_kinds, enabled=False
+        )
+        self.hub = self.make_hub()
+        self.populate()
+        self.erps = self.make_erps()
+        self.fulfillment = self.make_fulfillment()
+        self.finance = self.make_finance()
+        self.driver = self.make_driver()
+        self.captured = 0
+        self.payments = 0
+
+    # -- hooks ---------------------------------------------------------------------------
+
+    def make_hub(self) -> OrderHub:
+        """The hub under test (on :attr:`clock` and :attr:`ids`)."""
+        return OrderHub(
+            clock=self.clock,
+            ids=self.ids,
+            reservation_ttl=self.reservation_ttl,
+            max_rejections=2,
+        )
+
+    def populate(self) -> None:
+        """The catalog, the network and the opening stock."""
+        hub = self.hub
+        for item in (
+            Item(sku="TENT", description="2-person tent", price=Money("149.00", "USD")),
+            Item(sku="MAT", description="sleeping mat", price=Money("30.00", "USD")),
+            Item(sku="LAMP", description="head lamp", price=Money("9.99", "USD"), owner="acme"),
+            Item(
+                sku="STOVE",
+                description="camp stove",
+                price=Money("59.50", "USD"),
+                drop_ship_vendor="stoves-inc",
+            ),
+        ):
+            hub.catalog.add(item)
+        for location in (
+            Location(id="dc-il", kind=LocationKind.DC, geo=GeoPoint(41.85, -87.65)),
+            Location(id="dc-oh", kind=LocationKind.DC, geo=GeoPoint(39.96, -83.00)),
+            Location(id="dc-nj", kind=LocationKind.DC, geo=GeoPoint(40.76, -74.03)),
+            Location(
+                id="acme-oh",
+                kind=LocationKind.DC,
+                geo=GeoPoint(39.96, -83.00),
+                owner="acme",
+                erp="acme",
+            ),
+            Location(
+                id="stoves-ca",
+                kind=LocationKind.DROP_SHIPPER,
+                geo=GeoPoint(34.05, -118.24),
+                vendor="stoves-inc",
+            ),
+        ):
+            hub.network.add(location)
+        for loc in ("dc-il", "dc-oh", "dc-nj"):
+            hub.stock.receive(loc, "TENT", 3)
+            hub.stock.receive(loc, "MAT", 5)
+        hub.stock.receive("acme-oh", "LAMP", 6)
+
+    def make_erps(self) -> dict[str, Any]:
+        """ERP adapters by name (``Location.erp``)."""
+        return {"main": InMemoryErp(self.faults), "acme": InMemoryErp(self.faults)}
+
+    def make_fulfillment(self) -> dict[str, Any]:
+        """Fulfilment adapters by drop-ship vendor, and ``"default"``."""
+        return {
+            "default": InMemoryFulfillment(self.faults),
+            "stoves-inc": InMemoryFulfillment(self.faults),
+        }
+
+    def make_finance(self) -> Any:
+        """The general-ledger adapter."""
+        return InMemoryFinance(self.faults)
+
+    def make_driver(self) -> SyncDriver:
+        """The driver carrying the hub's effects to the adapters."""
+        return SyncDriver(
+            self.hub, erps=self.erps, fulfillment=self.fulfillment, finance=self.finance
+        )
+
+    def recorders(self) -> dict[tuple[str, str], Any]:
+        """The adapters whose ``documents`` (by idempotency key) the exactly-once invariant
+        checks, by (port, target) as effects name them."""
+        out: dict[tuple[str, str], Any] = {}
+        for name, erp in self.erps.items():
+            out[("erp", name)] = erp
+        for name, f in self.fulfillment.items():
+            out[("fulfillment", name)] = f
+        out[("finance", "finance")] = self.finance
+        return {k: v for k, v in out.items() if hasattr(v, "documents")}
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def fulfillment_orders(self) -> list[FulfillmentOrder]:
+        """Every fulfilment order, in order."""
+        return [fo for o in self.hub.orders() for fo in self.hub.fulfillment_orders(o.id)]
+
+    def shippable(self) -> list[FulfillmentOrder]:
+        """Released fulfilment orders with units left to ship."""
+        return [fo for fo in self.fulfillment_orders() if fo.state in SHIPPABLE and fo.to_ship]
+
+    def rejectable(self) -> list[FulfillmentOrder]:
+        """Released fulfilment orders nothing has shipped from yet."""
+        return [
+            fo
+            for fo in self.fulfillment_orders()
+            if fo.state in SHIPPABLE and fo.is_open and not any(ln.shipped for ln in fo.lines)
+        ]
+
+    def open_invoices(self) -> list[Any]:
+        """Invoices with something open on them."""
+        return [
+            i
+            for i in self.hub.invoices()
+            if not i.is_credit_note
+            and not i.grand_total.is_zero
+            and self.hub.receivables.item(i.id).is_open
+        ]
+
+    def open_amount(self, invoice_id: str) -> Money:
+        """What is open on an invoice."""
+        items = [i for i in self.hub.receivables.open_items() if i.document_id == invoice_id]
+        return _sum((i.open for i in items), self.currency)
+
+    def small_remainders(self) -> list[str]:
+        """Invoices with at most 5.00 left open."""
+        return [i.id for i in self.open_invoices() if self.open_amount(i.id) <= SMALL]
+
+    def returnable(self) -> list[tuple[str, int, int]]:
+        """(order, line, units) that could still be returned."""
+        out = []
+        for o in self.hub.orders():
+            for line in o.lines:
+                room = line.quantities.shipped - self.hub.returned(o.id, line.line_no)
+                if room > 0:
+                    out.append((o.id, line.line_no, room))
+        return out
+
+    def refused(self, command: Any, *args: Any, **kwargs: Any) -> bool:
+        """Run a command that may be refused; a refusal must change nothing. True if refused."""
+        events, moves, docs = (
+            len(self.hub.events),
+            len(self.hub.stock.movements()),
+            len(self.hub.journal.entries()),
+        )
+        try:
+            command(*args, **kwargs)
+        except OrderhubError:
+            assert len(self.hub.events) == events, "a refused command recorded events"
+            assert len(self.hub.stock.movements()) == moves, "a refused command moved stock"
+            assert len(self.hub.journal.entries()) == docs, "a refused command journaled"
+            return True
+        return False
+
+    # -- rules: intake and routing ---------------------------------------------------------
+
+    @rule(
+        channel=st.sampled_from(Channel),
+        who=st.sampled_from(CUSTOMERS),
+        lines=st.lists(
+            st.tuples(st.sampled_from(ORDER_SKUS), st.integers(1, 3)), min_size=1, max_size=3
+        ),
+    )
+    def capture(self, channel: Channel, who: str, lines: list[tuple[str, int]]) -> None:
+        """Capture an order on any channel."""
+        self.captured += 1
+        self.hub.capture(
+            OrderRequest(
+                channel=channel,
+                external_id=f"X-{self.captured}",
+                customer=CustomerIdentity(email=who),
+                ship_to=Address(
+                    line1="1 Main St", city="Chicago", country="US", geo=GeoPoint(41.88, -87.63)
+                ),
+                lines=[LineRequest(sku=sku, quantity=q) for sku, q in lines],
+            )
+        )
+
+    @rule()
+    def process(self) -> None:
+        """Route what is queued."""
+        self.hub.process()
+
+    @rule()
+    def drive(self) -> None:
+        """Carry out the due effects through the adapters."""
+        self.driver.run()
+
+    @rule()
+    def process_and_drive(self) -> None:
+        """Route what is queued and carry out the effects at once (the common cadence)."""
+        self.hub.process()
+        self.driver.run()
+
+    @rule(on=st.booleans())
+    def switch_faults(self, on: bool) -> None:
+        """The outside world starts (or stops) misbehaving."""
+        self.faults.enabled = on
+
+    @rule(step=st.sampled_from(TICKS))
+    def tick(self, step: timedelta) -> None:
+        """Time passes (retries come due, reservations age)."""
+        self.clock.advance(step)
+
+    @rule()
+    def expire(self) -> None:
+        """The hub is told to release expired reservations."""
+        self.hub.expire_reservations()
+
+    @rule(loc=st.sampled_from(("dc-il", "dc-oh", "dc-nj")), sku=st.sampled_from(("TENT", "MAT")))
+    def restock(self, loc: str, sku: str) -> None:
+        """Goods arrive at a DC."""
+        self.hub.receive(loc, sku, 2)
+
+    # -- rules: fulfilment -----------------------------------------------------------------
+
+    @precondition(lambda self: bool(self.rejectable()))
+    @rule(data=st.data())
+    def reject(self, data: st.DataObject) -> None:
+        """A location rejects a released fulfilment order."""
+        fo = data.draw(st.sampled_from(self.rejectable()))
+        self.refused(self.hub.reject_fulfillment, fo.id, reason="cannot fill")
+
+    @precondition(lambda self: bool(self.shippable()))
+    @rule(data=st.data(), full=st.booleans(), deliver=st.booleans())
+    def ship(self, data: st.DataObject, full: bool, deliver: bool) -> None:
+        """Ship part or all of what a released fulfilment order has left."""
+        fo = data.draw(st.sampled_from(self.shippable()))
+        lines = {}
+        for line_no, left in sorted(fo.to_ship.items()):
+            qty = left if full else data.draw(st.integers(0, left))
+            if qty:
+                lines[line_no] = qty
+        if not lines:
+            line_no, left = next(iter(sorted(fo.to_ship.items())))
+            lines[line_no] = 1
+        tracking = f"T-{len(self.hub.events)}"
+        done = self.hub.confirm_shipment(fo.id, lines, carrier="UPS", tracking=tracking)
+        if deliver:
+            self.hub.confirm_delivery(done.shipment.id)
+
+    @rule(data=st.data())
+    def busy_day(self, data: st.DataObject) -> None:
+        """Route, carry out the effects, and ship one released fulfilment order in full."""
+        self.process_and_drive()
+        options = self.shippable()
+        if options:
+            fo = data.draw(st.sampled_from(options))
+            tracking = f"T-{len(self.hub.events)}"
+            self.hub.confirm_shipment(fo.id, dict(fo.to_ship), carrier="UPS", tracking=tracking)
+
+    @precondition(lambda self: any(True for _ in self.hub.orders()))
+    @rule(data=st.data(), whole=st.booleans())
+    def cancel(self, data: st.DataObject, whole: bool) -> None:
+        """Cancel a line (some units) or a whole order; a refusal changes nothing."""
+        order = data.draw(st.sampled_from(list(self.hub.orders())))
+        if whole:
+            self.refused(self.hub.cancel, order.id, reason="changed mind")
+        else:
+            line = data.draw(st.sampled_from(order.lines))
+            qty = data.draw(st.none() | st.integers(1, line.quantity))
+            self.refused(self.hub.cancel_line, order.id, line.line_no, qty, reason="changed mind")
+
+    # -- rules: cash -----------------------------------------------------------------------
+
+    @precondition(lambda self: bool(self.open_invoices()))
+    @rule(data=st.data(), how=st.sampled_from(("named", "unnamed", "partial", "over", "almost")))
+    def pay(self, data: st.DataObject, how: str) -> None:
+        """A payment: to a named invoice, oldest first, partial, over, or all but a little."""
+        invoice = data.draw(st.sampled_from(self.open_invoices()))
+        owed = self.open_amount(invoice.id).minor_units
+        if how == "partial":
+            minor = data.draw(st.integers(1, max(owed - 1, 1)))
+        elif how == "over":
+            minor = owed + data.draw(st.integers(1, 5000))
+        elif how == "almost":
+            minor = max(owed - data.draw(st.integers(1, 300)), 1)
+        else:
+            minor = owed
+        self.payments += 1
+        self.hub.record_payment(
+            invoice.customer_id,
+            Money.from_minor(minor, self.currency),
+            reference=f"pay-{self.payments}",
+            invoices=() if how == "unnamed" else (invoice.id,),
+        )
+
+    @precondition(lambda self: bool(self.open_invoices()))
+    @rule(data=st.data())
+    def write_off(self, data: st.DataObject) -> None:
+        """Write off a small remainder (refused, changing nothing, above 5.00)."""
+        invoice = data.draw(st.sampled_from(self.open_invoices()))
+        self.refused(
+            self.hub.write_off,
+            invoice.id,
+            reason="small remainder",
+            max_amount=SMALL,
+        )
+
+    @precondition(lambda self: bool(self.small_remainders()))
+    @rule(data=st.data())
+    def write_off_remainder(self, data: st.DataObject) -> None:
+        """Write off what is left of an invoice that was paid all but a little."""
+        invoice_id = data.draw(st.sampled_from(self.small_remainders()))
+        self.hub.write_off(invoice_id, reason="small remainder", max_amount=SMALL)
+
+    @precondition(lambda self: bool(self.returnable()))
+    @rule(data=st.data(), restock=st.booleans())
+    def return_goods(self, data: st.DataObject, restock: bool) -> None:
+        """Authorise a return of shipped units and receive it (restocked or scrapped)."""
+        order_id, line_no, room = data.draw(st.sampled_from(self.returnable()))
+        rma = self.hub.authorize_return(
+            order_id, {line_no: data.draw(st.integers(1, room))}, reason="unwanted"
+        )
+        self.refused(self.hub.receive_return, rma.id, location_id="dc-il", restock=restock)
+
+    # -- invariants ------------------------------------------------------------------------
+
+    @invariant()
+    def stock_is_conserved(self) -> None:
+        """On-hand and reserved are the sums of their movements; reserved is what the live
+        reservations hold; available is never negative."""
+        stock = self.hub.stock
+        on_hand: dict[tuple[str, str], int] = defaultdict(int)
+        reserved: dict[tuple[str, str], int] = defaultdict(int)
+        for m in stock.movements():
+            on_hand[(m.location_id, m.sku)] += m.on_hand_delta
+            reserved[(m.location_id, m.sku)] += m.reserved_delta
+        held: dict[tuple[str, str], int] = defaultdict(int)
+        for r in stock.reservations():
+            held[(r.location_id, r.sku)] += r.remaining
+        for p in stock.positions():
+            key = (p.location_id, p.sku)
+            assert p.on_hand == on_hand[key], key
+            assert p.reserved == reserved[key] == held[key], key
+            assert p.available >= 0, key
+
+    @invariant()
+    def lines_reconcile(self) -> None:
+        """Every line: ordered = open + allocated + backordered + shipped + cancelled."""
+        for order in self.hub.orders():
+            for line in order.lines:
+                q = line.quantities
+                assert q.ordered == q.open + q.allocated + q.backordered + q.shipped + q.cancelled
+                assert min(q.open, q.allocated, q.backordered, q.shipped, q.cancelled) >= 0
+            if order.state is OrderState.CANCELLED:
+                assert all(ln.quantities.allocated == 0 for ln in order.lines), order.id
+
+    @invariant()
+    def invoices_are_exact(self) -> None:
+        """Σ line nets = net, Σ line taxes = tax, grand total = net + tax, on every document."""
+        for invoice in self.hub.invoices():
+            c = invoice.currency
+            assert _sum((ln.net for ln in invoice.lines), c) == invoice.net_total, invoice.id
+            assert _sum((ln.tax for ln in invoice.lines), c) == invoice.tax_total, invoice.id
+            assert invoice.grand_total == invoice.net_total + invoice.tax_total, invoice.id
+
+    @invariant()
+    def receivables_agree(self) -> None:
+        """Balance = the identity of its terms; the aging buckets partition the open items."""
+        r = self.hub.receivables
+        as_of = self.clock.now().date()
+        for customer in r.customers():
+            for c in r.currencies(customer):
+                balance = r.balance(customer, c)
+                assert r.totals(customer, c).balance == balance, customer
+                aging = r.aging(as_of, customer_id=customer, currency=c)
+                assert _sum(aging.amounts, c) == aging.total, customer
+                items = r.open_items(customer, c)
+                assert _sum((i.open for i in items), c) == aging.total, customer
+                assert aging.balance == balance, customer
+
+    @invariant()
+    def journal_balances(self) -> None:
+        """Every entry balances, the trial balance sums to zero, and the journal's
+        receivable and customer credit agree with the receivables ledger."""
+        c = self.currency
+        journal = self.hub.journal
+        for entry in journal.entries():
+            assert _sum((ln.debit for ln in entry.lines), c) == _sum(
+                (ln.credit for ln in entry.lines), c
+            ), entry.id
+        assert _sum(journal.trial_balance(c).values(), c) == Money.zero(c)
+        r = self.hub.receivables
+        ledger = _sum((r.balance(cu, c) for cu in r.customers() if c in r.currencies(cu)), c)
+        books = (
+            journal.balance(Account.ACCOUNTS_RECEIVABLE, c)
+            + journal.balance(Account.CUSTOMER_CREDIT, c)
+            - journal.prepayments_held(c)
+        )
+        assert books == ledger
+
+    @invariant()
+    def revenue_adds_up(self) -> None:
+        """Recognised + deferred revenue = Σ invoice nets − Σ credit-note nets."""
+        c = self.currency
+        docs = self.hub.invoices()
+        invoiced = _sum((i.net_total for i in docs if not i.is_credit_note), c)
+        credited = _sum((i.net_total for i in docs if i.is_credit_note), c)
+        journal = self.hub.journal
+        assert journal.recognised_revenue(c) + journal.deferred_revenue(c) == invoiced - credited
+
+    @invariant()
+    def documents_exactly_once(self) -> None:
+        """Every succeeded effect left exactly one document under its key with its adapter;
+        every document an adapter holds belongs to exactly one effect of the hub's, of the
+        same action; no document is posted twice under two keys."""
+        recorders = self.recorders()
+        effects: dict[tuple[str, str, str], Effect] = {}
+        subjects: set[tuple[str, str, str]] = set()
+        for e in self.hub.effects():
+            where = (e.kind.port, e.target)
+            assert (*where, e.idempotency_key) not in effects, e.idempotency_key
+            effects[(*where, e.idempotency_key)] = e
+            subject = (e.kind.value, e.target, e.subject_id)
+            if e.kind.value not in ("submit_order", "cancel_order"):
+                assert subject not in subjects, f"{subject} queued twice"
+            subjects.add(subject)
+            recorder = recorders.get(where)
+            if recorder is None:
+                continue
+            if e.status is EffectStatus.SUCCEEDED:
+                assert e.idempotency_key in recorder.documents, e
+                assert recorder.documents[e.idempotency_key][0] == e.kind.value, e
+        for where, recorder in recorders.items():
+            docs: Mapping[str, tuple[str, Any]] = recorder.documents
+            for key, (action, _) in docs.items():
+                effect = effects.get((*where, key))
+                assert effect is not None, f"{where} holds a document no effect asked for: {key}"
+                assert effect.kind.value == action, key
