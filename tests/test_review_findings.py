@@ -141,3 +141,30 @@ def test_a_release_that_lands_while_the_order_is_on_hold_resumes_released() -> N
     hub.release_hold(order.id, HoldKind.FRAUD)
 
     assert hub.order(order.id).state is OrderState.RELEASED
+
+
+def test_a_type_with_a_computed_default_structures_or_reports_the_payload() -> None:
+    """BillableLine (a default computed from other fields) round-trips; junk is InvalidPayload."""
+    from orderhub import BillableLine, InvalidPayload
+    from orderhub.serialization import structure, unstructure
+
+    line = BillableLine(
+        line_no=1,
+        sku="TENT",
+        description="tent",
+        category=None,
+        unit_price=Money("149.00", "USD"),
+        ordered=2,
+        shipped_before=0,
+        shipped_now=1,
+        line_discount=Money("0.00", "USD"),
+        order_discount=Money("0.00", "USD"),
+    )
+
+    assert structure(unstructure(line), BillableLine) == line
+    try:
+        structure({"junk": 1}, BillableLine)
+    except InvalidPayload:
+        pass
+    else:  # pragma: no cover - the assertion below reports it
+        raise AssertionError("junk was accepted")

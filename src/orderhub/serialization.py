@@ -680,7 +680,9 @@ def _fast_class_hook(c: Converter, cls: type[Any], tag: str | None = None) -> _H
         else:
             if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
                 if default.takes_self:
-                    raise NotImplementedError(f"{cls.__name__}.{a.name}: a takes_self factory")
+                    # A default computed from other fields: the field-by-field hook leaves an
+                    # absent field to attrs, which computes it.
+                    return _detailed_class_hook(c, cls, tag)
                 globs[f"__d{i}"] = default.factory
                 missing = f"__d{i}()"
             else:
