@@ -168,3 +168,25 @@ def test_a_type_with_a_computed_default_structures_or_reports_the_payload() -> N
         pass
     else:  # pragma: no cover - the assertion below reports it
         raise AssertionError("junk was accepted")
+
+
+def test_a_sales_order_refused_after_the_goods_shipped_is_flagged_not_held() -> None:
+    """A refused sales order for an order already invoiced is flagged; nothing is held."""
+    from orderhub import EffectKind
+    from orderhub.events import EffectAbandoned
+    from orderhub.ports import Rejected, Succeeded
+
+    hub = _hub()
+    hub.stock.receive("dc-a", "TENT", 5)
+    order = _order(hub, [("TENT", 1)])
+    hub.process()
+    effects = {e.kind: e for e in hub.pending_effects()}
+    hub.resolve(effects[EffectKind.RELEASE_FULFILLMENT], Succeeded("wms-1"))
+    fo = hub.fulfillment_orders(order.id)[0]
+    hub.confirm_shipment(fo.id, {"TENT": 1}, carrier="UPS", tracking="1Z9")
+    state = hub.order(order.id).state
+
+    events = hub.resolve(effects[EffectKind.SUBMIT_ORDER], Rejected("ERP closed the period"))
+
+    assert hub.order(order.id).state is state
+    assert [type(e) for e in events] == [EffectAbandoned]

@@ -16,7 +16,7 @@ import attrs
 from orderhub._effects import Effect, EffectKind, EffectStatus, Outbox, RetryPolicy
 from orderhub._fulfilment import FulfillmentState
 from orderhub._journal import JournalEntry
-from orderhub._orders import HoldKind, Order, OrderState
+from orderhub._orders import ORDER_STATES, HoldKind, Order, OrderState
 from orderhub.errors import NotFound, ValidationError
 from orderhub.events import (
     CreditNoteIssued,
@@ -328,7 +328,11 @@ class EffectCommands:
                 events += self.reject(fo.order_id, fo.location_id, reason=reason)
         elif effect.kind is EffectKind.SUBMIT_ORDER:
             order = self._orders[effect.subject_id]
-            if order.state not in (OrderState.CANCELLED, OrderState.CLOSED):
+            # Hold what can still be held; an order already shipped or invoiced is past
+            # holding: the EffectAbandoned event above asks a person to look.
+            if order.state is OrderState.ON_HOLD or ORDER_STATES.can(
+                order.state, OrderState.ON_HOLD
+            ):
                 events += self.hold(
                     order.id, HoldKind.MANUAL, f"sales order not accepted: {reason}"
                 )
