@@ -29,6 +29,7 @@ from orderhub import (
     Supply,
 )
 from orderhub.testing import FixedClock, SequentialIds
+from orderhub.testing.invariants import assert_stock_conserved
 
 # -- the world: a small network where orders compete for few SKUs ------------------------------
 
@@ -646,20 +647,7 @@ class HubAllocationMachine(RuleBasedStateMachine):
         the live reservations hold, and available never falls below zero (no oversell)."""
         if self.driver is None:
             return
-        stock = self.hub.stock
-        on_hand: dict[tuple[str, str], int] = defaultdict(int)
-        reserved: dict[tuple[str, str], int] = defaultdict(int)
-        for m in stock.movements():
-            on_hand[(m.location_id, m.sku)] += m.on_hand_delta
-            reserved[(m.location_id, m.sku)] += m.reserved_delta
-        held: dict[tuple[str, str], int] = defaultdict(int)
-        for r in stock.reservations():
-            held[(r.location_id, r.sku)] += r.remaining
-        for p in stock.positions():
-            key = (p.location_id, p.sku)
-            assert p.on_hand == on_hand[key], key
-            assert p.reserved == reserved[key] == held[key], key
-            assert p.available >= 0, key
+        assert_stock_conserved(self.hub)
 
     @invariant()
     def reservations_close_exactly_once(self) -> None:

@@ -35,7 +35,6 @@ exactly-once invariant checks are :meth:`recorders` (the in-memory ones by defau
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -49,7 +48,6 @@ from orderhub._effects import Effect, EffectStatus
 from orderhub._fulfilment import FulfillmentOrder, FulfillmentState
 from orderhub._hub import OrderHub
 from orderhub._identity import CustomerIdentity
-from orderhub._journal import Account
 from orderhub._money import Money
 from orderhub._network import Location, LocationKind
 from orderhub._orders import OrderState
@@ -63,6 +61,14 @@ from orderhub.testing._adapters import (
     InMemoryErp,
     InMemoryFinance,
     InMemoryFulfillment,
+)
+from orderhub.testing.invariants import (
+    assert_invoices_exact,
+    assert_journal_balances,
+    assert_lines_reconcile,
+    assert_receivables_agree,
+    assert_revenue_adds_up,
+    assert_stock_conserved,
 )
 
 __all__ = ["HubMachine"]
@@ -443,85 +449,36 @@ class HubMachine(RuleBasedStateMachine):
     def stock_is_conserved(self) -> None:
         """On-hand and reserved are the sums of their movements; reserved is what the live
         reservations hold; available is never negative."""
-        stock = self.hub.stock
-        on_hand: dict[tuple[str, str], int] = defaultdict(int)
-        reserved: dict[tuple[str, str], int] = defaultdict(int)
-        for m in stock.movements():
-            on_hand[(m.location_id, m.sku)] += m.on_hand_delta
-            reserved[(m.location_id, m.sku)] += m.reserved_delta
-        held: dict[tuple[str, str], int] = defaultdict(int)
-        for r in stock.reservations():
-            held[(r.location_id, r.sku)] += r.remaining
-        for p in stock.positions():
-            key = (p.location_id, p.sku)
-            assert p.on_hand == on_hand[key], key
-            assert p.reserved == reserved[key] == held[key], key
-            assert p.available >= 0, key
+        assert_stock_conserved(self.hub)
 
     @invariant()
     def lines_reconcile(self) -> None:
         """Every line: ordered = open + allocated + backordered + shipped + cancelled."""
+        assert_lines_reconcile(self.hub)
         for order in self.hub.orders():
-            for line in order.lines:
-                q = line.quantities
-                assert q.ordered == q.open + q.allocated + q.backordered + q.shipped + q.cancelled
-                assert min(q.open, q.allocated, q.backordered, q.shipped, q.cancelled) >= 0
             if order.state is OrderState.CANCELLED:
                 assert all(ln.quantities.allocated == 0 for ln in order.lines), order.id
 
     @invariant()
     def invoices_are_exact(self) -> None:
         """Σ line nets = net, Σ line taxes = tax, grand total = net + tax, on every document."""
-        for invoice in self.hub.invoices():
-            c = invoice.currency
-            assert _sum((ln.net for ln in invoice.lines), c) == invoice.net_total, invoice.id
-            assert _sum((ln.tax for ln in invoice.lines), c) == invoice.tax_total, invoice.id
-            assert invoice.grand_total == invoice.net_total + invoice.tax_total, invoice.id
+        assert_invoices_exact(self.hub)
 
     @invariant()
     def receivables_agree(self) -> None:
         """Balance = the identity of its terms; the aging buckets partition the open items."""
-        r = self.hub.receivables
-        as_of = self.clock.now().date()
-        for customer in r.customers():
-            for c in r.currencies(customer):
-                balance = r.balance(customer, c)
-                assert r.totals(customer, c).balance == balance, customer
-                aging = r.aging(as_of, customer_id=customer, currency=c)
-                assert _sum(aging.amounts, c) == aging.total, customer
-                items = r.open_items(customer, c)
-                assert _sum((i.open for i in items), c) == aging.total, customer
-                assert aging.balance == balance, customer
+        assert_receivables_agree(self.hub, self.clock.now().date())
 
     @invariant()
     def journal_balances(self) -> None:
         """Every entry balances, the trial balance sums to zero, and the journal's
         receivable and customer credit agree with the receivables ledger."""
-        c = self.currency
-        journal = self.hub.journal
-        for entry in journal.entries():
-            assert _sum((ln.debit for ln in entry.lines), c) == _sum(
-                (ln.credit for ln in entry.lines), c
-            ), entry.id
-        assert _sum(journal.trial_balance(c).values(), c) == Money.zero(c)
-        r = self.hub.receivables
-        ledger = _sum((r.balance(cu, c) for cu in r.customers() if c in r.currencies(cu)), c)
-        books = (
-            journal.balance(Account.ACCOUNTS_RECEIVABLE, c)
-            + journal.balance(Account.CUSTOMER_CREDIT, c)
-            - journal.prepayments_held(c)
-        )
-        assert books == ledger
+        assert_journal_balances(self.hub, self.currency)
 
     @invariant()
     def revenue_adds_up(self) -> None:
         """Recognised + deferred revenue = Σ invoice nets − Σ credit-note nets."""
-        c = self.currency
-        docs = self.hub.invoices()
-        invoiced = _sum((i.net_total for i in docs if not i.is_credit_note), c)
-        credited = _sum((i.net_total for i in docs if i.is_credit_note), c)
-        journal = self.hub.journal
-        assert journal.recognised_revenue(c) + journal.deferred_revenue(c) == invoiced - credited
+        assert_revenue_adds_up(self.hub, self.currency)
 
     @invariant()
     def documents_exactly_once(self) -> None:
