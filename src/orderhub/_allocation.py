@@ -57,6 +57,10 @@ def allocation_state(order: Order) -> OrderState:
     return order.state
 
 
+def _counts() -> defaultdict[str, int]:
+    return defaultdict(int)
+
+
 class Allocator:
     """The hub's allocation bookkeeping: which reservations and supplies hold which line."""
 
@@ -86,7 +90,7 @@ class Allocator:
         self._rejected: dict[str, tuple[str, ...]] = {}
         # day → location → orders assigned that day (capacity use)
         self.fulfillment = FulfillmentBook(ids)
-        self._capacity: dict[date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        self._capacity: dict[date, dict[str, int]] = defaultdict(_counts)
 
     # -- views ---------------------------------------------------------------------------
 

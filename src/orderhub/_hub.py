@@ -6,6 +6,7 @@ import decimal
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import attrs
 
@@ -15,13 +16,16 @@ from orderhub._customers import CustomerMaster
 from orderhub._effects import RetryPolicy
 from orderhub._hub_cash import CashCommands
 from orderhub._hub_effects import EffectCommands
+from orderhub._hub_persist import PersistCommands
 from orderhub._insight import Insights
-from orderhub._journal import RecogniseOnShipment, RevenuePolicy
+from orderhub._journal import Journal, RecogniseOnShipment, RevenuePolicy
+from orderhub._log import CommandLog, LoggedClock, LoggedIds, install
 from orderhub._money import _EXACT, Money, exact_sub, minor_units
 from orderhub._network import Network
 from orderhub._orders import Hold, HoldKind, LineQuantities, Order, OrderLine, OrderState
 from orderhub._pricing import discount_total, reprice
 from orderhub._queue import IntakeQueue, QueuePriority, default_priority
+from orderhub._receivables import Receivables
 from orderhub._requests import LineRequest, OrderRequest
 from orderhub._stock import StockBook, Supply
 from orderhub._tax import RateTable, TaxMode, TaxPolicy, TaxRounding
@@ -89,7 +93,7 @@ class _Priced:
     total: Money
 
 
-class OrderHub(CashCommands, EffectCommands):
+class OrderHub(CashCommands, EffectCommands, PersistCommands):
     """The hub: one intake queue for every channel, and the books it keeps.
 
     The host injects the clock and the id factory; the hub reads neither the system clock
@@ -133,8 +137,15 @@ class OrderHub(CashCommands, EffectCommands):
                 field="reservation_ttl",
                 value=reservation_ttl,
             )
-        self._clock = clock
-        self._ids = ids
+        self._events: list[Event] = []
+        self._command_log = log = CommandLog(clock, self._events)
+        clock = self._clock = LoggedClock(clock, log)
+        numbers = (
+            LoggedIds(numbers, "numbers", log)
+            if numbers is not None and numbers is not ids
+            else None
+        )
+        ids = self._ids = LoggedIds(ids, "ids", log)
         self.catalog = Catalog(catalog_policy)
         self.customers = CustomerMaster(clock, ids)
         self.network = Network()
@@ -151,7 +162,6 @@ class OrderHub(CashCommands, EffectCommands):
         self._orders: dict[str, Order] = {}
         self._requests: dict[str, tuple[OrderRequest | None, str]] = {}
         self._queue = IntakeQueue(queue_priority)
-        self._events: list[Event] = []
         self.customers._on_erase.append(self._erase_order_data)
         self.customers._publish = self._record
         self._init_effects(
@@ -166,6 +176,17 @@ class OrderHub(CashCommands, EffectCommands):
             numbers=numbers if numbers is not None else ids,
         )
         self.insights = Insights(self)
+        books: tuple[Any, ...] = (
+            self.catalog,
+            self.customers,
+            self.network,
+            self.stock,
+            self.insights,
+            self.receivables,
+            self.journal,
+        )
+        for book in books:
+            book._command_log = log
 
     # -- queries -------------------------------------------------------------------------
 
@@ -971,3 +992,81 @@ def _state_changed(now: datetime, order_id: str, a: OrderState, b: OrderState) -
     return OrderStateChanged(
         occurred_at=now, order_id=order_id, from_state=a.value, to_state=b.value
     )
+
+
+# The commands the command log records: the hub's own, and the state-changing methods of the
+# books it owns that a host may call directly (``hub.stock.receive(...)``). Calls the hub
+# makes inside a command are part of that command, not entries of their own.
+install(
+    {
+        OrderHub: (
+            "",
+            (
+                "capture",
+                "hold",
+                "release_hold",
+                "cancel_line",
+                "cancel",
+                "edit",
+                "process",
+                "receive",
+                "add_supply",
+                "receive_supply",
+                "reject",
+                "expire_reservations",
+                "release",
+                "accept",
+                "start_picking",
+                "mark_packed",
+                "reject_fulfillment",
+                "confirm_shipment",
+                "confirm_delivery",
+                "credit",
+                "record_payment",
+                "write_off",
+                "reverse_payment",
+                "refund",
+                "authorize_return",
+                "receive_return",
+                "resolve",
+            ),
+        ),
+        Catalog: ("catalog", ("add", "replace")),
+        Network: ("network", ("add",)),
+        StockBook: (
+            "stock",
+            (
+                "receive",
+                "adjust",
+                "transfer",
+                "return_stock",
+                "reserve",
+                "release",
+                "consume",
+                "expire",
+                "add_supply",
+                "commit_supply",
+                "uncommit_supply",
+                "receive_supply",
+            ),
+        ),
+        CustomerMaster: ("customers", ("capture_attributes", "set_consent", "merge", "erase")),
+        Insights: (
+            "insights",
+            ("timezone", "import_history", "refresh", "define", "add_offer", "_current"),
+        ),
+        Receivables: (
+            "receivables",
+            (
+                "add_invoice",
+                "add_credit_note",
+                "record_payment",
+                "apply_unapplied",
+                "write_off",
+                "reverse_payment",
+                "refund",
+            ),
+        ),
+        Journal: ("journal", ("post",)),
+    }
+)

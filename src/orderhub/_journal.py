@@ -36,7 +36,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Final, Protocol, runtime_checkable
+from typing import Any, Final, Protocol, runtime_checkable
 
 import attrs
 
@@ -635,6 +635,8 @@ class Journal:
         factory=lambda: defaultdict(Decimal), init=False
     )
     _prepaid: dict[str, Decimal] = attrs.field(factory=lambda: defaultdict(Decimal), init=False)
+    # Set by the hub that owns this journal (see orderhub._log); not part of its value.
+    _command_log: Any = attrs.field(default=None, init=False, eq=False, repr=False)
 
     @classmethod
     def of(cls, entries: Iterable[JournalEntry]) -> Journal:

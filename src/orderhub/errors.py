@@ -23,9 +23,11 @@ __all__ = [
     "InvalidPayload",
     "InvalidPlan",
     "InvalidQuantity",
+    "InvalidSnapshot",
     "NotFound",
     "OrderhubError",
     "PayloadProblem",
+    "ReplayDiverged",
     "UnknownCurrency",
     "UnknownCustomer",
     "UnknownInvoice",
@@ -247,6 +249,20 @@ class UnknownInvoice(NotFound):
 
 class UnknownPayment(NotFound):
     """A payment id (payment reference) the receivables ledger does not know."""
+
+
+class InvalidSnapshot(ValidationError):
+    """Snapshot data this version cannot restore, or code it needs that was not passed."""
+
+
+class ReplayDiverged(OrderhubError, RuntimeError):
+    """Replaying a command log did not do what the log recorded; the replay stopped there.
+
+    A hub replaying a log runs each command again with the clock readings and ids it took
+    the first time. This is raised when a command then fails, reads the clock or makes ids
+    more or fewer times, or produces a different number of events — the hub's code or its
+    configuration (routing, tax, policies) is not the one that wrote the log.
+    """
 
 
 class FieldErrors(ValidationError):

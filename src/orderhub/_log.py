@@ -1,0 +1,277 @@
+"""The command log: every state-changing call on a hub, with the time and ids it consumed.
+
+The hub's domain events say what happened; they are notifications and carry no personal
+data. The command log says what was *asked*, with everything that made the answer what it
+was — the arguments, each reading of the injected clock and each id the factories handed
+out — so that replaying it onto an empty hub rebuilds an identical hub.
+
+The log is kept by wrapping the hub's commands (and the mutating methods of the books it
+owns) in one place, :func:`install`. Only the outermost call is logged: a command that
+calls others is one entry. A call that raises is not logged (it changed nothing).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+import attrs
+
+from orderhub.errors import ReplayDiverged, ValidationError
+from orderhub.ports import Clock, IdFactory
+
+__all__ = ["LoggedCommand"]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+@attrs.frozen(kw_only=True)
+class LoggedCommand:
+    """One state-changing call on a hub, as the hub's command log keeps it.
+
+    ``seq`` numbers the commands of a hub from 1 without gaps; ``target`` is where the call
+    was made (``""`` for the hub, ``"stock"``, ``"catalog"``, ``"customers"`` … for the
+    books it owns); ``name``, ``args`` and ``kwargs`` are the call. ``clock`` holds every
+    reading of the hub's clock the command took, ``ids`` and ``numbers`` every id its id
+    factory and document-number factory made, in order; ``events`` is how many domain
+    events it appended to the hub's event log, and ``at`` when it ran.
+
+    Arguments are kept as given (order requests included), so a command log holds personal
+    data: store it as you store the orders themselves.
+    """
+
+    seq: int
+    at: datetime
+    target: str
+    name: str
+    args: tuple[Any, ...] = ()
+    kwargs: Mapping[str, Any] = attrs.field(factory=dict)
+    clock: tuple[datetime, ...] = ()
+    ids: tuple[str, ...] = ()
+    numbers: tuple[str, ...] = ()
+    events: int = 0
+
+
+class _Recording:
+    """Where the readings of one command go while it runs (or come from, in a replay)."""
+
+    __slots__ = ("clock", "ids", "numbers", "replaying")
+
+    def __init__(self, replay: LoggedCommand | None = None) -> None:
+        self.replaying = replay is not None
+        if replay is None:
+            self.clock: list[datetime] = []
+            self.ids: list[str] = []
+            self.numbers: list[str] = []
+        else:
+            # Reversed, so that each reading is a cheap pop() from the end.
+            self.clock = list(reversed(replay.clock))
+            self.ids = list(reversed(replay.ids))
+            self.numbers = list(reversed(replay.numbers))
+
+
+class CommandLog:
+    """The log of one hub: the next sequence number and the commands not yet forgotten."""
+
+    def __init__(self, clock: Clock, events: Sequence[object]) -> None:
+        self.depth = 0
+        self.seq = 0
+        self.entries: list[LoggedCommand] = []
+        self.current: _Recording | None = None
+        self._clock = clock
+        self._events = events
+
+    def run(
+        self, target: str, fn: Callable[..., Any], obj: object, args: tuple[Any, ...], kw: Any
+    ) -> Any:
+        """Run one outermost command and log it if it succeeded."""
+        recording = self.current = _Recording()
+        before = len(self._events)
+        self.depth = 1
+        try:
+            result = fn(obj, *args, **kw)
+        finally:
+            self.depth = 0
+            self.current = None
+        changed = len(self._events) - before
+        if fn.__name__ == "_current" and not (changed or recording.clock or recording.ids):
+            return result  # a query that had nothing to catch up on
+        self.seq += 1
+        self.entries.append(
+            LoggedCommand(
+                seq=self.seq,
+                at=recording.clock[0] if recording.clock else self._clock.now(),
+                target=target,
+                name=fn.__name__,
+                args=args,
+                kwargs=dict(kw),
+                clock=tuple(recording.clock),
+                ids=tuple(recording.ids),
+                numbers=tuple(recording.numbers),
+                events=changed,
+            )
+        )
+        return result
+
+    def replay_one(self, hub: Any, command: LoggedCommand) -> None:
+        """Run ``command`` again on ``hub``, feeding it the readings it took the first time."""
+        if command.seq != self.seq + 1:
+            raise ReplayDiverged(
+                f"expected command {self.seq + 1} next",
+                field="seq",
+                value=command.seq,
+            )
+        target = _resolve_target(hub, command.target)
+        fn = next(
+            (
+                _ORIGINALS[(klass, command.name)]
+                for klass in type(target).__mro__
+                if (klass, command.name) in _ORIGINALS
+            ),
+            None,
+        )
+        if fn is None:
+            raise ReplayDiverged(
+                "not a logged command", field="name", value=f"{command.target}.{command.name}"
+            )
+        recording = self.current = _Recording(command)
+        before = len(self._events)
+        self.depth = 1
+        try:
+            fn(target, *command.args, **command.kwargs)
+        except ReplayDiverged:
+            raise
+        except Exception as exc:
+            raise ReplayDiverged(
+                f"failed on replay: {exc}", field="seq", value=command.seq
+            ) from exc
+        finally:
+            self.depth = 0
+            self.current = None
+        left = [
+            name
+            for name, readings in (
+                ("clock", recording.clock),
+                ("ids", recording.ids),
+                ("numbers", recording.numbers),
+            )
+            if readings
+        ]
+        if left:
+            raise ReplayDiverged(
+                f"took fewer {'/'.join(left)} readings than logged", field="seq", value=command.seq
+            )
+        if len(self._events) - before != command.events:
+            raise ReplayDiverged(
+                f"produced {len(self._events) - before} events, {command.events} logged",
+                field="seq",
+                value=command.seq,
+            )
+        self.seq = command.seq
+        self.entries.append(command)
+
+    def forget(self, through: int) -> None:
+        """Drop the entries up to and including ``through`` (the host has stored them)."""
+        self.entries = [c for c in self.entries if c.seq > through]
+
+
+class LoggedClock:
+    """The hub's view of the host's clock: readings inside a command are logged (or replayed)."""
+
+    def __init__(self, inner: Clock, log: CommandLog | None = None) -> None:
+        self.inner = inner
+        self.log = log
+
+    def now(self) -> datetime:
+        log = self.log
+        current = log.current if log is not None else None
+        if current is None:
+            return self.inner.now()
+        if current.replaying:
+            if not current.clock:
+                raise ReplayDiverged("took more clock readings than logged", field="clock")
+            return current.clock.pop()
+        value = self.inner.now()
+        current.clock.append(value)
+        return value
+
+
+class LoggedIds:
+    """The hub's view of an id factory: ids made inside a command are logged (or replayed)."""
+
+    def __init__(self, inner: IdFactory, slot: str, log: CommandLog | None = None) -> None:
+        self.inner = inner
+        self.slot = slot
+        self.log = log
+
+    def new_id(self, kind: str) -> str:
+        log = self.log
+        current = log.current if log is not None else None
+        if current is None:
+            return self.inner.new_id(kind)
+        readings: list[str] = getattr(current, self.slot)
+        if current.replaying:
+            if not readings:
+                raise ReplayDiverged(f"took more {self.slot} than logged", field=self.slot)
+            return readings.pop()
+        value = self.inner.new_id(kind)
+        readings.append(value)
+        return value
+
+
+# -- installing the log on the hub's commands ------------------------------------------------
+
+_ORIGINALS: dict[tuple[type, str], Callable[..., Any]] = {}
+
+
+def _resolve_target(hub: Any, target: str) -> Any:
+    obj = hub
+    for part in target.split(".") if target else ():
+        obj = getattr(obj, part)
+    return obj
+
+
+def _logged(target: str, fn: _F) -> _F:
+    @functools.wraps(fn)
+    def command(self: Any, *args: Any, **kwargs: Any) -> Any:
+        log: CommandLog | None = self._command_log
+        if log is None or log.depth:
+            return fn(self, *args, **kwargs)
+        return log.run(target, fn, self, args, kwargs)
+
+    return command  # type: ignore[return-value]
+
+
+def install(commands: Mapping[type, tuple[str, tuple[str, ...]]]) -> None:
+    """Wrap the named methods of each class so that outermost calls are logged.
+
+    ``commands`` maps a class to where the hub keeps it (``""`` for the hub itself) and the
+    names of its state-changing methods. Instances not owned by a hub have no log and run
+    unwrapped.
+    """
+    for cls, (target, names) in commands.items():
+        if "_command_log" not in cls.__dict__:
+            cls._command_log = None  # type: ignore[attr-defined]
+        for name in names:
+            if (cls, name) in _ORIGINALS:
+                continue
+            attr = inspect.getattr_static(cls, name)
+            if isinstance(attr, property):  # a setting: log the setter
+                assert attr.fset is not None
+                _ORIGINALS[(cls, name)] = attr.fset
+                wrapped = property(attr.fget, _logged(target, attr.fset), attr.fdel, attr.__doc__)
+                setattr(cls, name, wrapped)
+                continue
+            fn = getattr(cls, name)
+            _ORIGINALS[(cls, name)] = fn
+            setattr(cls, name, _logged(target, fn))
+
+
+def check_position(position: object) -> int:
+    """A log position from outside (a snapshot, a caller): a non-negative int."""
+    if isinstance(position, bool) or not isinstance(position, int) or position < 0:
+        raise ValidationError("must be a non-negative int", field="through", value=position)
+    return position

@@ -1,0 +1,445 @@
+"""JSON-safe snapshots of a hub's object graph, and the way back.
+
+The encoder walks the hub as it is — its books, their indexes, the outbox — and writes
+each object as plain JSON: instances of orderhub's own classes by class name and state,
+containers, decimals, dates and enums with a ``"$"`` tag, an object reachable twice (or in
+a cycle) once with an ``"$id"`` and then as ``{"$ref": n}``. Restoring builds the same graph,
+so the restored hub answers every query, and carries on, as the original would.
+
+Only orderhub's own classes and functions are written by name, and only those are looked
+up when restoring: a snapshot names no other code, so restoring one imports nothing else.
+What is code rather than data — the host's clock and id factories, a routing strategy or
+segment test the host wrote — is written as ``{"$ext": name}`` and handed back to
+:meth:`OrderHub.restore <orderhub.OrderHub.restore>`.
+"""
+
+from __future__ import annotations
+
+import enum
+import importlib
+import math
+import operator
+import types
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sortedcontainers import SortedDict, SortedKeyList, SortedList, SortedSet
+
+from orderhub.errors import InvalidSnapshot
+
+__all__ = ["SCHEMA", "SCHEMA_VERSION", "decode", "encode"]
+
+SCHEMA = "orderhub.hub-snapshot"
+SCHEMA_VERSION = 1
+
+_ATOMS = (str, int, bool, type(None))
+# The classes and functions of others a snapshot may name: container factories.
+_FOREIGN: dict[str, Any] = {
+    f"{f.__module__.split('.')[0]}:{f.__name__}": f
+    for f in (
+        list,
+        dict,
+        set,
+        int,
+        tuple,
+        frozenset,
+        str,
+        Decimal,
+        SortedList,
+        SortedKeyList,
+        SortedDict,
+        SortedSet,
+    )
+}
+_FOREIGN_IDS = {id(f): name for name, f in _FOREIGN.items()}
+
+
+def _ours(module: str) -> bool:
+    return module == "orderhub" or module.startswith("orderhub.")
+
+
+def _name_of(obj: Any) -> str | None:
+    """``module:qualname`` if ``obj`` (a class or function) can be found again by it."""
+    module = getattr(obj, "__module__", None)
+    qualname = getattr(obj, "__qualname__", None)
+    if not isinstance(module, str) or not isinstance(qualname, str) or not _ours(module):
+        return None
+    if "<" in qualname:  # lambdas and functions defined inside functions
+        return None
+    try:
+        found = _lookup(f"{module}:{qualname}")
+    except InvalidSnapshot:
+        return None
+    return f"{module}:{qualname}" if found is obj else None
+
+
+def _lookup(name: str) -> Any:
+    module, sep, qualname = name.partition(":")
+    if not sep or not _ours(module):
+        raise InvalidSnapshot("names no orderhub class or function", field="$o", value=name)
+    try:
+        obj: Any = importlib.import_module(module)
+        for part in qualname.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError):
+        raise InvalidSnapshot("no such class or function", field="$o", value=name) from None
+    return obj
+
+
+class Unencodable(Exception):
+    """Raised inside the encoder; carries the path to the object it could not write."""
+
+    def __init__(self, obj: object) -> None:
+        super().__init__(type(obj).__qualname__)
+        self.obj = obj
+        self.path: list[str] = []
+
+
+def _state(obj: Any) -> list[tuple[str, Any]]:
+    """The instance attributes of ``obj``: its ``__dict__`` and every slot that is set."""
+    out: list[tuple[str, Any]] = []
+    for klass in type(obj).__mro__:
+        for slot in klass.__dict__.get("__slots__", ()):
+            if slot in ("__weakref__", "__dict__") or slot.startswith("__"):
+                continue
+            if hasattr(obj, slot):
+                out.append((slot, getattr(obj, slot)))
+    d = getattr(obj, "__dict__", None)
+    if d:
+        out.extend(d.items())
+    return out
+
+
+def _tracked(obj: Any) -> bool:
+    """Whether identity matters: mutable containers and instances of our classes."""
+    t = type(obj)
+    if t in (list, dict, set, defaultdict, SortedList, SortedKeyList, SortedDict, SortedSet):
+        return True
+    return _ours(t.__module__) and not isinstance(obj, enum.Enum)
+
+
+def _children(obj: Any) -> list[Any]:
+    t = type(obj)
+    if t is dict or t is defaultdict or t is SortedDict:
+        return [*obj.keys(), *obj.values()]
+    if t in (list, tuple, set, frozenset, SortedList, SortedKeyList, SortedSet):
+        return list(obj)
+    if isinstance(obj, types.MethodType):
+        return [obj.__self__]
+    if _ours(t.__module__) and not isinstance(obj, enum.Enum):
+        return [v for _, v in _state(obj)]
+    return []
+
+
+class Encoder:
+    """Writes one object graph; ``externals`` maps ``id(obj)`` to the name it is written as."""
+
+    def __init__(self, externals: Mapping[int, str]) -> None:
+        self.externals = dict(externals)
+        self.shared: set[int] = set()
+        self.numbered: dict[int, int] = {}
+
+    def count(self, root: Any) -> None:
+        """First pass: find the objects reachable more than once (they get an ``$id``)."""
+        seen: set[int] = set()
+        shared = self.shared
+        externals = self.externals
+        stack = [root]
+        while stack:
+            obj = stack.pop()
+            if isinstance(obj, _ATOMS) or id(obj) in externals:
+                continue
+            if _tracked(obj) or isinstance(obj, types.MethodType):
+                key = id(obj)
+                if key in seen:
+                    shared.add(key)
+                    continue
+                seen.add(key)
+            stack.extend(_children(obj))
+
+    def encode(self, obj: Any) -> Any:
+        t = type(obj)
+        if t is str or t is int or t is bool or obj is None:
+            return obj
+        key = id(obj)
+        if key in self.externals:
+            return {"$ext": self.externals[key]}
+        if key in self.numbered:
+            return {"$ref": self.numbered[key]}
+        if t is float:
+            return obj if math.isfinite(obj) else {"$float": repr(obj)}
+        if t is Decimal:
+            return {"$dec": str(obj)}
+        if t is datetime:
+            out: dict[str, Any] = {"$dt": obj.replace(tzinfo=None).isoformat()}
+            if obj.tzinfo is not None:
+                out["tz"] = self.encode(obj.tzinfo)
+            if obj.fold:
+                out["fold"] = 1
+            return out
+        if t is date:
+            return {"$date": obj.isoformat()}
+        if t is timedelta:
+            return {"$td": [obj.days, obj.seconds, obj.microseconds]}
+        if t is timezone:
+            if obj is UTC:
+                return {"$tz": "UTC"}
+            offset = obj.utcoffset(None)
+            return {"$tz": [offset.days, offset.seconds, offset.microseconds]}
+        if t is ZoneInfo:
+            return {"$zone": obj.key}
+        if isinstance(obj, enum.Enum):
+            name = _name_of(t)
+            if name is None:
+                raise Unencodable(obj)
+            return {"$enum": name, "v": obj.name}
+        if t is tuple:
+            return {"$t": self._items(obj)}
+        if t is frozenset:
+            return {"$fs": self._items(_canonical(obj))}
+        if t is set:
+            out = self._numbered(key, {})
+            out["$set"] = self._items(_canonical(obj))
+            return out
+        if t is list:
+            if key not in self.shared:
+                return self._items(obj)
+            out = self._numbered(key, {})
+            out["$l"] = self._items(obj)
+            return out
+        if t is dict:
+            if key not in self.shared and all(
+                type(k) is str and not k.startswith("$") for k in obj
+            ):
+                return {k: self._at(k, v) for k, v in obj.items()}
+            out = self._numbered(key, {})
+            out["$map"] = self._pairs(obj)
+            return out
+        if t is defaultdict:
+            out = self._numbered(key, {"$dd": self.encode(obj.default_factory)})
+            out["$map"] = self._pairs(obj)
+            return out
+        if t is SortedList or t is SortedKeyList or t is SortedSet or t is SortedDict:
+            return self._sorted(key, obj)
+        if t is operator.attrgetter or t is operator.itemgetter:
+            _, args = obj.__reduce__()
+            tag = "$attrgetter" if t is operator.attrgetter else "$itemgetter"
+            return {tag: self._items(args)}
+        if isinstance(obj, types.MethodType):
+            out = self._numbered(key, {"$method": obj.__func__.__name__})
+            out["self"] = self._at("__self__", obj.__self__)
+            return out
+        if key in _FOREIGN_IDS:
+            return {"$fn": _FOREIGN_IDS[key]}
+        if isinstance(obj, (types.FunctionType, type)):
+            name = _name_of(obj)
+            if name is None:
+                raise Unencodable(obj)
+            return {"$fn": name}
+        if not _ours(t.__module__):
+            raise Unencodable(obj)
+        name = _name_of(t)
+        if name is None:
+            raise Unencodable(obj)
+        out = self._numbered(key, {"$o": name})
+        out["s"] = {k: self._at(k, v) for k, v in _state(obj)}
+        return out
+
+    def _numbered(self, key: int, out: dict[str, Any]) -> dict[str, Any]:
+        """Number a shared object before writing what it holds, so cycles end in a $ref."""
+        if key in self.shared:
+            self.numbered[key] = n = len(self.numbered)
+            out["$id"] = n
+        return out
+
+    def _at(self, where: Any, value: Any) -> Any:
+        try:
+            return self.encode(value)
+        except Unencodable as exc:
+            exc.path.insert(0, str(where))
+            raise
+
+    def _items(self, items: Any) -> list[Any]:
+        return [self._at(i, v) for i, v in enumerate(items)]
+
+    def _pairs(self, mapping: Any) -> list[list[Any]]:
+        return [[self._at(k, k), self._at(k, v)] for k, v in mapping.items()]
+
+    def _sorted(self, key: int, obj: Any) -> dict[str, Any]:
+        t = type(obj)
+        tag = {
+            SortedList: "$sortedlist",
+            SortedKeyList: "$sortedkeylist",
+            SortedSet: "$sortedset",
+            SortedDict: "$sorteddict",
+        }[t]
+        out = self._numbered(key, {tag: None})  # the tag first: it marks the dict as ours
+        if obj.key is not None:
+            out["key"] = self._at("key", obj.key)
+        out[tag] = self._pairs(obj) if t is SortedDict else self._items(obj)
+        return out
+
+
+def _canonical(items: Any) -> list[Any]:
+    """The elements of a set in a stable order, so equal sets write equal JSON."""
+    try:
+        return sorted(items)
+    except TypeError:
+        return sorted(items, key=repr)
+
+
+def encode(root: Any, externals: Mapping[int, str]) -> Any:
+    """The JSON-safe form of the graph under ``root``.
+
+    Raises :class:`Unencodable` (with the path) on an object that is neither data nor named
+    in ``externals``.
+    """
+    encoder = Encoder(externals)
+    encoder.count(root)
+    return encoder.encode(root)
+
+
+class Decoder:
+    """Rebuilds a graph written by :class:`Encoder`; ``externals`` supplies the named code."""
+
+    def __init__(self, externals: Mapping[str, Any]) -> None:
+        self.externals = externals
+        self.objects: dict[int, Any] = {}
+        self.classes: dict[str, Any] = {}
+
+    def decode(self, data: Any) -> Any:
+        t = type(data)
+        if t is str or t is int or t is bool or data is None or t is float:
+            return data
+        if t is list:
+            return [self.decode(v) for v in data]
+        if t is not dict:
+            raise InvalidSnapshot("is not JSON data", field="snapshot", value=type(data).__name__)
+        if "$o" in data:
+            return self._instance(data)
+        if "$ref" in data:
+            try:
+                return self.objects[data["$ref"]]
+            except (KeyError, TypeError):
+                raise InvalidSnapshot(
+                    "refers to no object", field="$ref", value=data["$ref"]
+                ) from None
+        if not data or not next(iter(data)).startswith("$"):
+            return {k: self.decode(v) for k, v in data.items()}
+        if "$ext" in data:
+            name = data["$ext"]
+            if name not in self.externals:
+                raise InvalidSnapshot(
+                    "is code the snapshot does not hold: pass it to restore", field=str(name)
+                )
+            return self.externals[name]
+        if "$dec" in data:
+            return Decimal(data["$dec"])
+        if "$dt" in data:
+            tz = self.decode(data["tz"]) if "tz" in data else None
+            return datetime.fromisoformat(data["$dt"]).replace(tzinfo=tz, fold=data.get("fold", 0))
+        if "$date" in data:
+            return date.fromisoformat(data["$date"])
+        if "$td" in data:
+            d, s, us = data["$td"]
+            return timedelta(days=d, seconds=s, microseconds=us)
+        if "$tz" in data:
+            if data["$tz"] == "UTC":
+                return UTC
+            d, s, us = data["$tz"]
+            return timezone(timedelta(days=d, seconds=s, microseconds=us))
+        if "$zone" in data:
+            return ZoneInfo(data["$zone"])
+        if "$enum" in data:
+            return self._class(data["$enum"])[data["v"]]
+        if "$t" in data:
+            return tuple(self.decode(v) for v in data["$t"])
+        if "$fs" in data:
+            return self._register(data, frozenset(self.decode(v) for v in data["$fs"]))
+        if "$set" in data:
+            return self._register(data, {self.decode(v) for v in data["$set"]})
+        if "$l" in data:
+            out: list[Any] = self._register(data, [])
+            out.extend(self.decode(v) for v in data["$l"])
+            return out
+        if "$dd" in data:
+            dd: defaultdict[Any, Any] = self._register(data, defaultdict(self.decode(data["$dd"])))
+            dd.update(self._pairs(data["$map"]))
+            return dd
+        if "$map" in data:
+            m: dict[Any, Any] = self._register(data, {})
+            m.update(self._pairs(data["$map"]))
+            return m
+        if "$fn" in data:
+            foreign = _FOREIGN.get(str(data["$fn"]))
+            return foreign if foreign is not None else _lookup(data["$fn"])
+        if "$method" in data:
+            holder = self.decode(data["self"])
+            return self._register(data, getattr(holder, data["$method"]))
+        if "$attrgetter" in data:
+            return operator.attrgetter(*data["$attrgetter"])
+        if "$itemgetter" in data:
+            return operator.itemgetter(*(self.decode(v) for v in data["$itemgetter"]))
+        if "$float" in data:
+            return float(data["$float"])
+        for tag, cls in _SORTED.items():
+            if tag in data:
+                key = self.decode(data["key"]) if "key" in data else None
+                if cls is SortedDict:
+                    pairs = self._pairs(data[tag])
+                    made = SortedDict(key, pairs) if key is not None else SortedDict(pairs)
+                    return self._register(data, made)
+                items = [self.decode(v) for v in data[tag]]
+                made = cls(items, key=key) if key is not None else cls(items)
+                return self._register(data, made)
+        raise InvalidSnapshot("has an unknown tag", field="snapshot", value=next(iter(data)))
+
+    def _register(self, data: Mapping[str, Any], obj: Any) -> Any:
+        if "$id" in data:
+            self.objects[data["$id"]] = obj
+        return obj
+
+    def _pairs(self, pairs: Any) -> list[tuple[Any, Any]]:
+        return [(self.decode(k), self.decode(v)) for k, v in pairs]
+
+    def _class(self, name: str) -> Any:
+        cls = self.classes.get(name)
+        if cls is None:
+            cls = self.classes[name] = _lookup(name)
+        return cls
+
+    def _instance(self, data: Mapping[str, Any]) -> Any:
+        cls: Any = self._class(data["$o"])
+        if not isinstance(self._class(data["$o"]), type):
+            raise InvalidSnapshot("is not a class", field="$o", value=data["$o"])
+        obj = cls.__new__(cls)
+        self._register(data, obj)
+        setter: Callable[[Any, str, Any], None] = object.__setattr__
+        for name, value in data["s"].items():
+            setter(obj, name, self.decode(value))
+        return obj
+
+
+_SORTED: dict[str, Any] = {
+    "$sortedlist": SortedList,
+    "$sortedkeylist": SortedKeyList,
+    "$sortedset": SortedSet,
+    "$sorteddict": SortedDict,
+}
+
+
+def decode(data: Any, externals: Mapping[str, Any]) -> Any:
+    """The graph ``data`` was written from, with ``externals`` put back in place."""
+    try:
+        return Decoder(externals).decode(data)
+    except InvalidSnapshot:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        raise InvalidSnapshot(
+            f"is not a snapshot this version can read ({type(exc).__name__}: {exc})",
+            field="snapshot",
+        ) from None
