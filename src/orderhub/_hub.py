@@ -994,6 +994,12 @@ def _state_changed(now: datetime, order_id: str, a: OrderState, b: OrderState) -
     )
 
 
+def _insight_idle(insights: Insights) -> bool:
+    return not insights._pending and len(insights._hub.customers._aliases) == (
+        insights._aliases_seen
+    )
+
+
 # The commands the command log records: the hub's own, and the state-changing methods of the
 # books it owns that a host may call directly (``hub.stock.receive(...)``). Calls the hub
 # makes inside a command are part of that command, not entries of their own.
@@ -1053,7 +1059,17 @@ install(
         CustomerMaster: ("customers", ("capture_attributes", "set_consent", "merge", "erase")),
         Insights: (
             "insights",
-            ("timezone", "import_history", "refresh", "define", "add_offer", "_current"),
+            (
+                "timezone",
+                "import_history",
+                "refresh",
+                "define",
+                "add_offer",
+                # Insight takes the hub's events lazily, when a query (or a snapshot) asks:
+                # logged when there is something to catch up on, so a replay catches up
+                # at the same points.
+                ("_current", _insight_idle),
+            ),
         ),
         Receivables: (
             "receivables",

@@ -97,8 +97,6 @@ class CommandLog:
             self.depth = 0
             self.current = None
         changed = len(self._events) - before
-        if fn.__name__ == "_current" and not (changed or recording.clock or recording.ids):
-            return result  # a query that had nothing to catch up on
         self.seq += 1
         self.entries.append(
             LoggedCommand(
@@ -234,28 +232,32 @@ def _resolve_target(hub: Any, target: str) -> Any:
     return obj
 
 
-def _logged(target: str, fn: _F) -> _F:
+def _logged(target: str, fn: _F, idle: Callable[[Any], bool] | None = None) -> _F:
     @functools.wraps(fn)
     def command(self: Any, *args: Any, **kwargs: Any) -> Any:
         log: CommandLog | None = self._command_log
-        if log is None or log.depth:
+        if log is None or log.depth or (idle is not None and idle(self)):
             return fn(self, *args, **kwargs)
         return log.run(target, fn, self, args, kwargs)
 
     return command  # type: ignore[return-value]
 
 
-def install(commands: Mapping[type, tuple[str, tuple[str, ...]]]) -> None:
+Idle = Callable[[Any], bool]
+
+
+def install(commands: Mapping[type, tuple[str, tuple[str | tuple[str, Idle], ...]]]) -> None:
     """Wrap the named methods of each class so that outermost calls are logged.
 
     ``commands`` maps a class to where the hub keeps it (``""`` for the hub itself) and the
-    names of its state-changing methods. Instances not owned by a hub have no log and run
-    unwrapped.
+    names of its state-changing methods; a name may come with a test that says the call
+    has nothing to do (it then runs unlogged). Instances not owned by a hub have no log.
     """
-    for cls, (target, names) in commands.items():
+    for cls, (target, entries) in commands.items():
         if "_command_log" not in cls.__dict__:
             cls._command_log = None  # type: ignore[attr-defined]
-        for name in names:
+        for entry in entries:
+            name, idle = (entry, None) if isinstance(entry, str) else entry
             if (cls, name) in _ORIGINALS:
                 continue
             attr = inspect.getattr_static(cls, name)
@@ -267,7 +269,7 @@ def install(commands: Mapping[type, tuple[str, tuple[str, ...]]]) -> None:
                 continue
             fn = getattr(cls, name)
             _ORIGINALS[(cls, name)] = fn
-            setattr(cls, name, _logged(target, fn))
+            setattr(cls, name, _logged(target, fn, idle))
 
 
 def check_position(position: object) -> int:

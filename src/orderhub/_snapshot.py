@@ -15,6 +15,7 @@ segment test the host wrote — is written as ``{"$ext": name}`` and handed back
 
 from __future__ import annotations
 
+import array
 import enum
 import importlib
 import math
@@ -110,16 +111,39 @@ def _state(obj: Any) -> list[tuple[str, Any]]:
                 out.append((slot, getattr(obj, slot)))
     d = getattr(obj, "__dict__", None)
     if d:
-        out.extend(d.items())
+        # By name: the order attributes were set in is not part of the object, and the
+        # snapshot (its numbering of shared objects) must not depend on it.
+        out.extend(sorted(d.items()))
     return out
 
 
+_MUTABLE_CONTAINERS = frozenset(
+    {list, dict, set, defaultdict, SortedList, SortedKeyList, SortedDict, SortedSet, array.array}
+)
+_VALUE_CLASSES: dict[type, bool] = {}
+
+
+def _is_value(t: type) -> bool:
+    """Whether instances of our class ``t`` are immutable values (frozen attrs classes and
+    classes that forbid setting attributes): their identity is not part of the hub."""
+    known = _VALUE_CLASSES.get(t)
+    if known is None:
+        known = _VALUE_CLASSES[t] = any(
+            "__setattr__" in vars(klass) for klass in t.__mro__ if klass is not object
+        )
+    return known
+
+
 def _tracked(obj: Any) -> bool:
-    """Whether identity matters: mutable containers and instances of our classes."""
+    """Whether identity matters: mutable containers and mutable instances of our classes.
+
+    Immutable values are written by value wherever they occur, so that two hubs with the
+    same books write the same snapshot however their values came to be shared.
+    """
     t = type(obj)
-    if t in (list, dict, set, defaultdict, SortedList, SortedKeyList, SortedDict, SortedSet):
+    if t in _MUTABLE_CONTAINERS:
         return True
-    return _ours(t.__module__) and not isinstance(obj, enum.Enum)
+    return _ours(t.__module__) and not isinstance(obj, enum.Enum) and not _is_value(t)
 
 
 def _children(obj: Any) -> list[Any]:
@@ -212,10 +236,8 @@ class Encoder:
             out["$l"] = self._items(obj)
             return out
         if t is dict:
-            if key not in self.shared and all(
-                type(k) is str and not k.startswith("$") for k in obj
-            ):
-                return {k: self._at(k, v) for k, v in obj.items()}
+            # As pairs, never as a JSON object: a store may reorder an object's keys
+            # (PostgreSQL's jsonb does), and the order of a dict is part of the hub.
             out = self._numbered(key, {})
             out["$map"] = self._pairs(obj)
             return out
@@ -225,6 +247,10 @@ class Encoder:
             return out
         if t is SortedList or t is SortedKeyList or t is SortedSet or t is SortedDict:
             return self._sorted(key, obj)
+        if t is array.array:
+            out = self._numbered(key, {"$array": obj.typecode})
+            out["v"] = [self.encode(v) for v in obj]
+            return out
         if t is operator.attrgetter or t is operator.itemgetter:
             _, args = obj.__reduce__()
             tag = "$attrgetter" if t is operator.attrgetter else "$itemgetter"
@@ -309,6 +335,7 @@ class Decoder:
     def __init__(self, externals: Mapping[str, Any]) -> None:
         self.externals = externals
         self.objects: dict[int, Any] = {}
+        self.definitions: dict[int, Any] = {}
         self.classes: dict[str, Any] = {}
 
     def decode(self, data: Any) -> Any:
@@ -319,16 +346,13 @@ class Decoder:
             return [self.decode(v) for v in data]
         if t is not dict:
             raise InvalidSnapshot("is not JSON data", field="snapshot", value=type(data).__name__)
+        if "$ref" in data:
+            return self._ref(data["$ref"])
+        if "$id" in data and data["$id"] in self.objects:
+            return self.objects[data["$id"]]  # built already, reached first by a $ref
         if "$o" in data:
             return self._instance(data)
-        if "$ref" in data:
-            try:
-                return self.objects[data["$ref"]]
-            except (KeyError, TypeError):
-                raise InvalidSnapshot(
-                    "refers to no object", field="$ref", value=data["$ref"]
-                ) from None
-        if not data or not next(iter(data)).startswith("$"):
+        if not any(k[:1] == "$" for k in data):
             return {k: self.decode(v) for k, v in data.items()}
         if "$ext" in data:
             name = data["$ext"]
@@ -384,6 +408,8 @@ class Decoder:
             return operator.attrgetter(*data["$attrgetter"])
         if "$itemgetter" in data:
             return operator.itemgetter(*(self.decode(v) for v in data["$itemgetter"]))
+        if "$array" in data:
+            return self._register(data, array.array(data["$array"], [self.decode(v) for v in data["v"]]))
         if "$float" in data:
             return float(data["$float"])
         for tag, cls in _SORTED.items():
@@ -397,6 +423,31 @@ class Decoder:
                 made = cls(items, key=key) if key is not None else cls(items)
                 return self._register(data, made)
         raise InvalidSnapshot("has an unknown tag", field="snapshot", value=next(iter(data)))
+
+    def index(self, data: Any) -> None:
+        """First pass: find every numbered object, so that a ``$ref`` met before its
+        object (a store may have reordered keys) can build it on the spot."""
+        stack = [data]
+        definitions = self.definitions
+        while stack:
+            node = stack.pop()
+            if type(node) is dict:
+                if "$id" in node:
+                    definitions[node["$id"]] = node
+                stack.extend(node.values())
+            elif type(node) is list:
+                stack.extend(node)
+
+    def _ref(self, n: Any) -> Any:
+        try:
+            return self.objects[n]
+        except (KeyError, TypeError):
+            pass
+        try:
+            definition = self.definitions[n]
+        except (KeyError, TypeError):
+            raise InvalidSnapshot("refers to no object", field="$ref", value=n) from None
+        return self.decode(definition)
 
     def _register(self, data: Mapping[str, Any], obj: Any) -> Any:
         if "$id" in data:
@@ -435,7 +486,9 @@ _SORTED: dict[str, Any] = {
 def decode(data: Any, externals: Mapping[str, Any]) -> Any:
     """The graph ``data`` was written from, with ``externals`` put back in place."""
     try:
-        return Decoder(externals).decode(data)
+        decoder = Decoder(externals)
+        decoder.index(data)
+        return decoder.decode(data)
     except InvalidSnapshot:
         raise
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:

@@ -27,7 +27,16 @@ Everything the machine builds comes from overridable hooks, and hypothesis colle
     TestMyMachine = MyMachine.TestCase
 
 Hooks: :meth:`make_hub`, :meth:`populate` (catalog, network, stock), :meth:`make_erps`,
-:meth:`make_fulfillment`, :meth:`make_finance`, :meth:`make_driver`. The adapters the
+:meth:`make_fulfillment`, :meth:`make_finance`, :meth:`make_driver`, and
+:meth:`restore_options` (what ``OrderHub.restore`` needs besides the clock and ids, when
+:meth:`make_hub` configures code of your own: ``routing=``, ``segments=`` …).
+
+Persistence and determinism: the ``snapshot_and_restore`` rule takes the hub through
+``snapshot()`` → JSON → ``OrderHub.restore()`` in the middle of everything and carries on
+with the restored hub (the adapters, being the outside world, stay). The machine keeps the
+command log as a host would; at the end of every run it replays the whole log onto an
+empty hub, and the tail of the log onto each snapshot taken, and checks that both rebuild
+exactly the hub it ended with. The adapters the
 exactly-once invariant checks are :meth:`recorders` (the in-memory ones by default; return
 ``{}`` entries only for adapters that expose ``documents`` like
 :class:`~orderhub.testing.InMemoryErp`).
@@ -35,6 +44,7 @@ exactly-once invariant checks are :meth:`recorders` (the in-memory ones by defau
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -48,6 +58,7 @@ from orderhub._effects import Effect, EffectStatus
 from orderhub._fulfilment import FulfillmentOrder, FulfillmentState
 from orderhub._hub import OrderHub
 from orderhub._identity import CustomerIdentity
+from orderhub._log import LoggedCommand
 from orderhub._money import Money
 from orderhub._network import Location, LocationKind
 from orderhub._orders import OrderState
@@ -135,6 +146,8 @@ class HubMachine(RuleBasedStateMachine):
         self.driver = self.make_driver()
         self.captured = 0
         self.payments = 0
+        self.stored: list[LoggedCommand] = []
+        self.snapshots: list[tuple[int, str]] = []
 
     # -- hooks ---------------------------------------------------------------------------
 
@@ -200,6 +213,10 @@ class HubMachine(RuleBasedStateMachine):
     def make_finance(self) -> Any:
         """The general-ledger adapter."""
         return InMemoryFinance(self.faults)
+
+    def restore_options(self) -> dict[str, Any]:
+        """Keyword arguments for ``OrderHub.restore`` besides ``clock`` and ``ids``."""
+        return {}
 
     def make_driver(self) -> SyncDriver:
         """The driver carrying the hub's effects to the adapters."""
@@ -442,6 +459,44 @@ class HubMachine(RuleBasedStateMachine):
             order_id, {line_no: data.draw(st.integers(1, room))}, reason="unwanted"
         )
         self.refused(self.hub.receive_return, rma.id, location_id="dc-il", restock=restock)
+
+    # -- rules: persistence ------------------------------------------------------------------
+
+    def store_log(self) -> None:
+        """Append the hub's new command-log entries to the host's store, as a host would."""
+        last = self.stored[-1].seq if self.stored else 0
+        self.stored.extend(c for c in self.hub.command_log if c.seq > last)
+        self.hub.forget_commands(self.hub.log_position)
+
+    @rule()
+    def snapshot_and_restore(self) -> None:
+        """The host snapshots the hub, stops, and restores it from the JSON to carry on."""
+        self.store_log()
+        text = json.dumps(self.hub.snapshot(), sort_keys=True)
+        restored = OrderHub.restore(
+            json.loads(text), clock=self.clock, ids=self.ids, **self.restore_options()
+        )
+        assert json.dumps(restored.snapshot(), sort_keys=True) == text, "restore is not exact"
+        self.snapshots = [*self.snapshots[-1:], (self.hub.log_position, text)]
+        self.hub = restored
+        self.driver = self.make_driver()
+
+    def teardown(self) -> None:
+        """Determinism: the stored command log rebuilds the hub, from empty and from each
+        snapshot taken (checked once per run: a replay costs what the run cost)."""
+        self.store_log()
+        final = json.dumps(self.hub.snapshot(), sort_keys=True)
+        fresh = self.make_hub()
+        fresh.replay(self.stored)
+        assert json.dumps(fresh.snapshot(), sort_keys=True) == final, "replay is not exact"
+        for position, text in self.snapshots:
+            hub = OrderHub.restore(
+                json.loads(text), clock=self.clock, ids=self.ids, **self.restore_options()
+            )
+            hub.replay(c for c in self.stored if c.seq > position)
+            assert json.dumps(hub.snapshot(), sort_keys=True) == final, (
+                f"snapshot at {position} + the log after it is not the hub"
+            )
 
     # -- invariants ------------------------------------------------------------------------
 
