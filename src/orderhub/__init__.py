@@ -58,6 +58,7 @@ from orderhub._journal import (
     RecogniseOnShipment,
     RevenuePolicy,
 )
+from orderhub._log import LoggedCommand
 from orderhub._money import Money, RoundingPolicy, minor_units
 from orderhub._network import Capability, Location, LocationKind, Network
 from orderhub._orders import (
@@ -113,8 +114,10 @@ from orderhub.errors import (
     InvalidPayload,
     InvalidPlan,
     InvalidQuantity,
+    InvalidSnapshot,
     NotFound,
     OrderhubError,
+    ReplayDiverged,
     UnknownCurrency,
     UnknownCustomer,
     UnknownInvoice,
@@ -190,6 +193,7 @@ __all__ = [
     "InvalidPayload",
     "InvalidPlan",
     "InvalidQuantity",
+    "InvalidSnapshot",
     "Invoice",
     "InvoiceKind",
     "InvoiceLine",
@@ -201,6 +205,7 @@ __all__ = [
     "LineRequest",
     "Location",
     "LocationKind",
+    "LoggedCommand",
     "Money",
     "Movement",
     "MovementKind",
@@ -235,6 +240,7 @@ __all__ = [
     "Refund",
     "RefundShare",
     "Rejected",
+    "ReplayDiverged",
     "Reservation",
     "ReserveRequest",
     "RetryPolicy",

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 import attrs
 
-from orderhub.errors import ReplayDiverged, ValidationError
+from orderhub.errors import InvalidSnapshot, ReplayDiverged, ValidationError
 from orderhub.ports import Clock, IdFactory
 
 __all__ = ["LoggedCommand"]
@@ -40,7 +40,8 @@ class LoggedCommand:
     events it appended to the hub's event log, and ``at`` when it ran.
 
     Arguments are kept as given (order requests included), so a command log holds personal
-    data: store it as you store the orders themselves.
+    data: store it as you store the orders themselves. :meth:`to_json` gives the JSON-safe
+    form to store; :meth:`from_json` reads it back.
     """
 
     seq: int
@@ -53,6 +54,56 @@ class LoggedCommand:
     ids: tuple[str, ...] = ()
     numbers: tuple[str, ...] = ()
     events: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        """This command as JSON-safe data (values written as a hub snapshot writes them)."""
+        from orderhub._snapshot import Unencodable, encode
+
+        try:
+            return {name: encode(getattr(self, name), {}) for name in _FIELDS}
+        except Unencodable as exc:
+            raise ValidationError(
+                f"holds {type(exc.obj).__qualname__}, which is not data",
+                field=".".join(exc.path) or "args",
+            ) from None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> LoggedCommand:
+        """Read back what :meth:`to_json` wrote; raises
+        :class:`~orderhub.errors.InvalidSnapshot` for anything else."""
+        from orderhub._snapshot import decode
+
+        if not isinstance(data, Mapping) or set(data) != set(_FIELDS):
+            raise InvalidSnapshot(
+                f"must be a mapping with exactly {', '.join(_FIELDS)}",
+                field="command",
+                value=sorted(data) if isinstance(data, Mapping) else type(data).__name__,
+            )
+        values = {name: decode(data[name], {}) for name in _FIELDS}
+        for name, kind in _KINDS.items():
+            value = values[name]
+            if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+                raise InvalidSnapshot(
+                    f"must be {kind.__name__}", field=name, value=type(value).__name__
+                )
+        if values["seq"] < 1 or values["events"] < 0:
+            raise InvalidSnapshot("must not be negative", field="seq", value=values["seq"])
+        return cls(**values)
+
+
+_FIELDS = ("seq", "at", "target", "name", "args", "kwargs", "clock", "ids", "numbers", "events")
+_KINDS: dict[str, type] = {
+    "seq": int,
+    "at": datetime,
+    "target": str,
+    "name": str,
+    "args": tuple,
+    "kwargs": dict,
+    "clock": tuple,
+    "ids": tuple,
+    "numbers": tuple,
+    "events": int,
+}
 
 
 class _Recording:

@@ -409,7 +409,8 @@ class Decoder:
         if "$itemgetter" in data:
             return operator.itemgetter(*(self.decode(v) for v in data["$itemgetter"]))
         if "$array" in data:
-            return self._register(data, array.array(data["$array"], [self.decode(v) for v in data["v"]]))
+            values = [self.decode(v) for v in data["v"]]
+            return self._register(data, array.array(data["$array"], values))
         if "$float" in data:
             return float(data["$float"])
         for tag, cls in _SORTED.items():

@@ -252,7 +252,8 @@ class UnknownPayment(NotFound):
 
 
 class InvalidSnapshot(ValidationError):
-    """Snapshot data this version cannot restore, or code it needs that was not passed."""
+    """Snapshot (or command-log) data this version cannot read, or code a restore needs
+    that was not passed."""
 
 
 class ReplayDiverged(OrderhubError, RuntimeError):

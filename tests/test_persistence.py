@@ -1,0 +1,567 @@
+"""Persistence owned by the host: snapshot/restore, the command log and its replay.
+
+The properties run random trading sequences (capture on every channel, routing, effects
+through in-memory adapters with faults, shipments, payments, cancellations, time passing)
+and check: a snapshot survives JSON and restores to the same hub; a hub restored mid-flight
+carries on exactly as one that never stopped (same books, same documents at the adapters);
+replaying the command log — also after it went through JSON — onto an empty hub rebuilds an
+identical hub.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from orderhub import (
+    Address,
+    Channel,
+    CustomerIdentity,
+    EffectStatus,
+    GeoPoint,
+    InvalidSnapshot,
+    Item,
+    LineRequest,
+    Location,
+    LocationKind,
+    LoggedCommand,
+    Money,
+    OrderHub,
+    OrderRequest,
+    RateTable,
+    ReplayDiverged,
+    Segment,
+    SyncDriver,
+    ValidationError,
+)
+from orderhub.routing import Closest, RoutingPlan
+from orderhub.testing import (
+    Fault,
+    FaultPlan,
+    FixedClock,
+    InMemoryErp,
+    InMemoryFinance,
+    InMemoryFulfillment,
+    SequentialIds,
+)
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+TAX = {"US-IL": Decimal("0.0625"), "US-NJ": Decimal("0.06625")}
+
+
+def new_hub(clock: FixedClock, ids: SequentialIds, **config: Any) -> OrderHub:
+    """An empty hub configured as every hub of these tests is."""
+    return OrderHub(
+        clock=clock,
+        ids=ids,
+        tax=RateTable(TAX),
+        reservation_ttl=timedelta(hours=2),
+        **config,
+    )
+
+
+def populate(hub: OrderHub) -> None:
+    for item in (
+        Item(sku="TENT", description="2-person tent", price=Money("149.00", "USD")),
+        Item(sku="MAT", description="sleeping mat", price=Money("30.00", "USD")),
+        Item(sku="LAMP", description="head lamp", price=Money("9.99", "USD"), owner="acme"),
+    ):
+        hub.catalog.add(item)
+    for location in (
+        Location(id="dc-il", kind=LocationKind.DC, geo=GeoPoint(41.85, -87.65)),
+        Location(id="dc-nj", kind=LocationKind.DC, geo=GeoPoint(40.76, -74.03)),
+        Location(
+            id="acme-oh",
+            kind=LocationKind.DC,
+            geo=GeoPoint(39.96, -83.0),
+            owner="acme",
+            erp="acme",
+        ),
+    ):
+        hub.network.add(location)
+    for loc in ("dc-il", "dc-nj"):
+        hub.stock.receive(loc, "TENT", 4)
+        hub.stock.receive(loc, "MAT", 6)
+    hub.stock.receive("acme-oh", "LAMP", 5)
+
+
+class World:
+    """A hub and the outside world around it: clock, ids, adapters (with faults), driver."""
+
+    def __init__(self, seed: int = 7) -> None:
+        self.clock = FixedClock(T0)
+        self.ids = SequentialIds()
+        self.faults = FaultPlan(
+            seed=seed,
+            rate=0.3,
+            kinds=(Fault.TRANSIENT, Fault.TIMEOUT_AFTER_EFFECT, Fault.DUPLICATE_DELIVERY),
+            enabled=False,
+        )
+        self.erps = {"main": InMemoryErp(self.faults), "acme": InMemoryErp(self.faults)}
+        self.fulfillment = {"default": InMemoryFulfillment(self.faults)}
+        self.finance = InMemoryFinance(self.faults)
+        self.hub = new_hub(self.clock, self.ids)
+        populate(self.hub)
+        self.driver = self.make_driver()
+        self.captured = 0
+
+    def make_driver(self) -> SyncDriver:
+        return SyncDriver(
+            self.hub, erps=self.erps, fulfillment=self.fulfillment, finance=self.finance
+        )
+
+    def restart(self) -> str:
+        """Snapshot, through JSON, and carry on with the restored hub; returns the JSON."""
+        text = json.dumps(self.hub.snapshot())
+        self.hub = OrderHub.restore(json.loads(text), clock=self.clock, ids=self.ids)
+        self.driver = self.make_driver()
+        return text
+
+    def documents(self) -> dict[str, Any]:
+        """What the outside world holds, by adapter."""
+        return {
+            "erp:main": dict(self.erps["main"].documents),
+            "erp:acme": dict(self.erps["acme"].documents),
+            "fulfillment": dict(self.fulfillment["default"].documents),
+            "finance": dict(self.finance.documents),
+        }
+
+    # -- the operations ------------------------------------------------------------------
+
+    def capture(self, channel: Channel, who: str, lines: Sequence[tuple[str, int]]) -> None:
+        self.captured += 1
+        self.hub.capture(
+            OrderRequest(
+                channel=channel,
+                external_id=f"X-{self.captured}",
+                customer=CustomerIdentity(email=who),
+                ship_to=Address(
+                    line1="1 Main St",
+                    city="Chicago",
+                    region="IL",
+                    country="US",
+                    geo=GeoPoint(41.88, -87.63),
+                ),
+                lines=[LineRequest(sku=sku, quantity=q) for sku, q in lines],
+            )
+        )
+
+    def process(self) -> None:
+        self.hub.process()
+
+    def drive(self) -> None:
+        self.driver.run()
+
+    def ship(self) -> None:
+        for order in self.hub.orders():
+            for fo in self.hub.fulfillment_orders(order.id):
+                if fo.to_ship and fo.is_open and fo.state.value in ("released", "accepted"):
+                    self.hub.confirm_shipment(
+                        fo.id, dict(fo.to_ship), carrier="UPS", tracking=f"T-{fo.id}"
+                    )
+                    return
+
+    def pay(self) -> None:
+        for invoice in self.hub.invoices():
+            item = self.hub.receivables.item(invoice.id)
+            if not invoice.is_credit_note and item.is_open:
+                self.hub.record_payment(
+                    invoice.customer_id, item.open, reference=f"P-{invoice.id}"
+                )
+                return
+
+    def cancel(self) -> None:
+        for order in self.hub.orders():
+            if order.state.value in ("captured", "backordered", "allocated"):
+                self.hub.cancel(order.id, reason="changed mind")
+                return
+
+    def tick(self, minutes: int) -> None:
+        self.clock.advance(timedelta(minutes=minutes))
+
+    def faults_on(self, on: bool) -> None:
+        self.faults.enabled = on
+
+    def query(self) -> None:
+        """Queries change nothing a snapshot holds (insight catches up lazily, logged)."""
+        for customer in self.hub.customers:
+            self.hub.insights.profile(customer.id)
+        self.hub.receivables.aging(self.clock.now().date(), currency="USD")
+
+
+OPS = st.one_of(
+    st.tuples(
+        st.just("capture"),
+        st.sampled_from(list(Channel)),
+        st.sampled_from(["ann@example.com", "bob@example.com", "zoë@example.com"]),
+        st.lists(
+            st.tuples(st.sampled_from(["TENT", "MAT", "LAMP"]), st.integers(1, 3)),
+            min_size=1,
+            max_size=3,
+        ),
+    ),
+    st.tuples(st.just("process")),
+    st.tuples(st.just("drive")),
+    st.tuples(st.just("ship")),
+    st.tuples(st.just("pay")),
+    st.tuples(st.just("cancel")),
+    st.tuples(st.just("tick"), st.sampled_from([1, 30, 90, 24 * 60])),
+    st.tuples(st.just("faults_on"), st.booleans()),
+    st.tuples(st.just("query")),
+)
+
+
+def run(world: World, ops: Sequence[tuple[Any, ...]]) -> None:
+    for name, *args in ops:
+        op: Callable[..., None] = getattr(world, name)
+        op(*args)
+
+
+def state(hub: OrderHub) -> str:
+    return json.dumps(hub.snapshot(), sort_keys=True)
+
+
+# -- properties ------------------------------------------------------------------------------
+
+
+@settings(max_examples=40, deadline=None)
+@given(ops=st.lists(OPS, max_size=30), data=st.data())
+def test_restored_mid_flight_carries_on_as_if_it_never_stopped(
+    ops: list[tuple[Any, ...]], data: st.DataObject
+) -> None:
+    """Snapshot → JSON → restore at any point, then the same operations: the same books
+    and the same documents at the adapters as a hub that never stopped."""
+    stop = data.draw(st.integers(0, len(ops)), label="stop")
+    never_stopped, restarted = World(), World()
+    run(never_stopped, ops)
+    run(restarted, ops[:stop])
+    text = restarted.restart()
+    assert state(restarted.hub) == json.dumps(json.loads(text), sort_keys=True)
+    run(restarted, ops[stop:])
+
+    assert state(restarted.hub) == state(never_stopped.hub)
+    assert restarted.documents() == never_stopped.documents()
+    assert restarted.hub.events == never_stopped.hub.events
+
+
+@settings(max_examples=40, deadline=None)
+@given(ops=st.lists(OPS, max_size=30))
+def test_replaying_the_command_log_rebuilds_an_identical_hub(ops: list[tuple[Any, ...]]) -> None:
+    """The command log, through JSON, replayed onto an empty hub: the identical hub."""
+    world = World()
+    run(world, ops)
+    world.drive()
+    log = world.hub.command_log
+    assert [c.seq for c in log] == list(range(1, len(log) + 1))
+
+    stored = [json.loads(json.dumps(c.to_json())) for c in log]
+    empty = new_hub(FixedClock(datetime(2031, 1, 1, tzinfo=UTC)), SequentialIds(prefix="other"))
+    empty.replay(LoggedCommand.from_json(c) for c in stored)
+
+    assert state(empty) == state(world.hub)
+    assert empty.events == world.hub.events
+    assert empty.command_log == log
+    assert empty.log_position == world.hub.log_position
+
+
+@settings(max_examples=25, deadline=None)
+@given(ops=st.lists(OPS, max_size=25), data=st.data())
+def test_a_snapshot_plus_the_log_after_it_is_the_hub(
+    ops: list[tuple[Any, ...]], data: st.DataObject
+) -> None:
+    """How hosts recover: the last snapshot, then replay what the log holds after it."""
+    stop = data.draw(st.integers(0, len(ops)), label="stop")
+    world = World()
+    run(world, ops[:stop])
+    snapshot = json.loads(json.dumps(world.hub.snapshot()))
+    position = world.hub.log_position
+    assert snapshot["position"] == position
+    run(world, ops[stop:])
+
+    recovered = OrderHub.restore(snapshot, clock=FixedClock(T0), ids=SequentialIds())
+    recovered.replay(c for c in world.hub.command_log if c.seq > position)
+    assert state(recovered) == state(world.hub)
+
+
+# -- examples ----------------------------------------------------------------------------------
+
+
+def trading_world() -> World:
+    world = World()
+    world.capture(Channel.WEB, "ann@example.com", [("TENT", 1), ("LAMP", 2)])
+    world.capture(Channel.STORE, "bob@example.com", [("MAT", 2)])
+    world.capture(Channel.MOBILE, "zoë@example.com", [("TENT", 9)])  # backordered
+    world.process()
+    world.drive()
+    world.ship()
+    world.drive()
+    world.pay()
+    world.process()  # effects pending from here on: the snapshot is mid-flight
+    world.capture(Channel.CALL_CENTRE, "ann@example.com", [("MAT", 1)])
+    world.process()
+    return world
+
+
+def test_every_query_is_answered_after_a_restore() -> None:
+    world = trading_world()
+    hub = world.hub
+    restored = OrderHub.restore(
+        json.loads(json.dumps(hub.snapshot())), clock=world.clock, ids=world.ids
+    )
+    today = world.clock.now().date()
+    assert restored.log_position == hub.log_position
+    assert restored.command_log == ()  # the host stored the log; the snapshot does not hold it
+
+    assert list(restored.orders()) == list(hub.orders())
+    assert restored.queued() == hub.queued()
+    assert list(restored.customers) == list(hub.customers)
+    for customer in hub.customers:
+        assert restored.orders_of(customer.id) == hub.orders_of(customer.id)
+        assert restored.insights.profile(customer.id) == hub.insights.profile(customer.id)
+    assert restored.receivables.customers() == hub.receivables.customers()
+    for customer_id in hub.receivables.customers():
+        assert restored.receivables.totals(customer_id) == hub.receivables.totals(customer_id)
+    assert restored.receivables.aging(today, currency="USD") == hub.receivables.aging(
+        today, currency="USD"
+    )
+    assert restored.receivables.open_items() == hub.receivables.open_items()
+    assert list(restored.stock.positions()) == list(hub.stock.positions())
+    assert restored.stock.reservations() == hub.stock.reservations()
+    assert restored.invoices() == hub.invoices()
+    assert restored.journal.entries() == hub.journal.entries()
+    assert restored.journal.trial_balance("USD") == hub.journal.trial_balance("USD")
+    assert restored.pending_effects() == hub.pending_effects()
+    assert restored.pending_effects(), "the example should be mid-flight"
+    assert restored.events == hub.events
+
+
+def test_pending_effects_reach_the_adapters_exactly_once_after_a_restore() -> None:
+    """The adapters did the work but every outcome was lost (timeouts), then the process
+    stopped: the restored hub retries with the same idempotency keys, so each document
+    exists once."""
+    world = World()
+    world.faults.kinds, world.faults.rate = (Fault.TIMEOUT_AFTER_EFFECT,), 1.0
+    world.capture(Channel.WEB, "ann@example.com", [("TENT", 1), ("LAMP", 2)])
+    world.process()
+    world.faults_on(True)
+    world.drive()
+    documents = world.documents()
+    assert any(documents.values()), "the adapters received the documents"
+    retrying = [e for e in world.hub.effects() if e.status is not EffectStatus.SUCCEEDED]
+    assert retrying, "and the hub does not know"
+
+    world.restart()
+    world.faults_on(False)
+    world.tick(24 * 60)
+    world.drive()
+
+    assert all(e.status is EffectStatus.SUCCEEDED for e in world.hub.effects())
+    after = world.documents()
+    for adapter, docs in documents.items():
+        assert {k: v for k, v in after[adapter].items() if k in docs} == docs
+    keys = [e.idempotency_key for e in world.hub.effects()]
+    assert len(keys) == len(set(keys))
+
+
+def test_snapshot_is_plain_json_with_a_schema_version() -> None:
+    snapshot = trading_world().hub.snapshot()
+    assert snapshot["schema"] == "orderhub.hub-snapshot"
+    assert snapshot["version"] == 1
+    assert snapshot["code"] == []
+    assert json.loads(json.dumps(snapshot)) == snapshot
+    text = json.dumps(snapshot)
+    assert "NaN" not in text
+    assert "Infinity" not in text
+
+
+def test_restore_reads_a_snapshot_whose_keys_a_store_reordered() -> None:
+    """PostgreSQL's jsonb, for one, does not keep the order of an object's keys."""
+    hub = trading_world().hub
+
+    def shuffled(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: shuffled(node[k]) for k in sorted(node, reverse=True)}
+        if isinstance(node, list):
+            return [shuffled(v) for v in node]
+        return node
+
+    restored = OrderHub.restore(
+        shuffled(hub.snapshot()), clock=FixedClock(T0), ids=SequentialIds()
+    )
+    assert state(restored) == state(hub)
+    assert list(restored.orders()) == list(hub.orders())
+
+
+# -- what the log holds --------------------------------------------------------------------
+
+
+def test_each_outermost_command_is_one_entry_with_what_it_consumed() -> None:
+    world = World()
+    hub = world.hub
+    before = hub.log_position
+    hub.stock.receive("dc-il", "TENT", 2)
+    world.capture(Channel.WEB, "ann@example.com", [("TENT", 1)])
+    hub.process()
+    receive, capture, process = hub.command_log[before:]
+
+    assert (receive.target, receive.name, receive.args) == (
+        "stock",
+        "receive",
+        ("dc-il", "TENT", 2),
+    )
+    assert (capture.target, capture.name) == ("", "capture")
+    assert capture.ids
+    assert capture.clock
+    assert capture.events >= 1
+    assert process.name == "process"  # reservations made inside it are not entries of their own
+    assert [c.seq for c in hub.command_log] == list(range(1, hub.log_position + 1))
+
+
+def test_a_refused_command_is_not_logged() -> None:
+    world = World()
+    before = world.hub.log_position
+    with pytest.raises(ValidationError):
+        world.hub.stock.receive("dc-il", "TENT", -1)
+    assert world.hub.log_position == before
+    assert len(world.hub.command_log) == before
+
+
+def test_forget_commands_drops_what_the_host_stored() -> None:
+    world = World()
+    position = world.hub.log_position
+    world.hub.forget_commands(position - 1)
+    assert [c.seq for c in world.hub.command_log] == [position]
+    with pytest.raises(ValidationError) as info:
+        world.hub.forget_commands(-1)
+    assert info.value.field == "through"
+    assert [c.seq for c in world.hub.command_log] == [position]
+
+
+def test_logged_commands_have_no_personal_data_in_repr() -> None:
+    world = World()
+    world.capture(Channel.WEB, "secret.person@example.com", [("TENT", 1)])
+    assert "secret.person" not in repr(world.hub.command_log)
+
+
+# -- bad input -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ([], "data"),
+        ({}, "schema"),
+        ({"schema": "something-else", "version": 1}, "schema"),
+        ({"schema": "orderhub.hub-snapshot", "version": 2}, "version"),
+        ({"schema": "orderhub.hub-snapshot", "version": 1, "hub": 3}, "hub"),
+        (
+            {"schema": "orderhub.hub-snapshot", "version": 1, "hub": {"$o": "os:system", "s": {}}},
+            "$o",
+        ),
+        (
+            {"schema": "orderhub.hub-snapshot", "version": 1, "hub": {"$fn": "subprocess:run"}},
+            "$o",
+        ),
+        ({"schema": "orderhub.hub-snapshot", "version": 1, "hub": {"$ref": 99}}, "$ref"),
+        ({"schema": "orderhub.hub-snapshot", "version": 1, "hub": {"$what": 1}}, "snapshot"),
+        (
+            {
+                "schema": "orderhub.hub-snapshot",
+                "version": 1,
+                "hub": {"$o": "orderhub._money:Money", "s": {}},
+            },
+            "hub",
+        ),
+    ],
+)
+def test_restore_refuses_what_is_not_a_snapshot(data: Any, field: str) -> None:
+    with pytest.raises(InvalidSnapshot) as info:
+        OrderHub.restore(data, clock=FixedClock(T0), ids=SequentialIds())
+    assert info.value.field == field
+
+
+def test_restore_names_no_module_outside_orderhub() -> None:
+    import sys
+
+    data = {"schema": "orderhub.hub-snapshot", "version": 1, "hub": {"$fn": "antigravity:x"}}
+    with pytest.raises(InvalidSnapshot):
+        OrderHub.restore(data, clock=FixedClock(T0), ids=SequentialIds())
+    assert "antigravity" not in sys.modules
+
+
+class NearestFirst:
+    """A routing strategy of the host's own: code, not data."""
+
+    def plan(self, order: Any, view: Any) -> RoutingPlan:
+        return Closest().plan(order, view)
+
+
+def test_code_of_the_hosts_own_is_named_and_must_be_passed_back() -> None:
+    clock, ids = FixedClock(T0), SequentialIds()
+    hub = new_hub(clock, ids, routing=NearestFirst())
+    populate(hub)
+    hub.insights.define(Segment("big", lambda p: p.orders >= 2))
+    snapshot = json.loads(json.dumps(hub.snapshot()))
+    assert snapshot["code"] == ["routing", "segment:big"]
+
+    with pytest.raises(InvalidSnapshot) as info:
+        OrderHub.restore(snapshot, clock=clock, ids=ids)
+    assert info.value.field == "code"
+    assert info.value.value == ["routing", "segment:big"]
+
+    strategy = NearestFirst()
+    big = Segment("big", lambda p: p.orders >= 2)
+    restored = OrderHub.restore(snapshot, clock=clock, ids=ids, routing=strategy, segments=[big])
+    assert restored.routing is strategy
+    assert [s.name for s in restored.insights.segments] == ["big"]
+    world_capture = World.capture
+    holder = World.__new__(World)
+    holder.hub, holder.captured = restored, 0
+    world_capture(holder, Channel.WEB, "ann@example.com", [("TENT", 1)])
+    assert restored.process()
+
+
+def test_replay_stops_at_a_command_that_does_not_follow_and_changes_nothing() -> None:
+    world = World()
+    log = world.hub.command_log
+    empty = new_hub(FixedClock(T0), SequentialIds())
+    before = state(empty)
+
+    with pytest.raises(ReplayDiverged) as info:
+        empty.replay(log[1:])  # the first command is missing
+    assert info.value.field == "seq"
+    assert state(empty) == before
+
+    with pytest.raises(ValidationError) as refused:
+        empty.replay(["not a command"])  # type: ignore[list-item]
+    assert refused.value.field == "commands"
+    assert state(empty) == before
+
+
+def test_replay_detects_a_hub_that_does_different_work() -> None:
+    """A log replayed onto a hub whose code takes other readings stops with ReplayDiverged."""
+    world = World()
+    world.capture(Channel.WEB, "ann@example.com", [("TENT", 1)])
+    log = list(world.hub.command_log)
+    capture = next(c for c in log if c.name == "capture")
+    tampered = [
+        c if c is not capture else LoggedCommand(**{**_fields(c), "ids": c.ids[:-1]}) for c in log
+    ]
+    empty = new_hub(FixedClock(T0), SequentialIds())
+    with pytest.raises(ReplayDiverged):
+        empty.replay(tampered)
+    assert empty.log_position == capture.seq - 1
+
+
+def _fields(command: LoggedCommand) -> dict[str, Any]:
+    return {
+        name: getattr(command, name)
+        for name in ("seq", "at", "target", "name", "args", "kwargs", "clock", "ids", "numbers")
+    } | {"events": command.events}
