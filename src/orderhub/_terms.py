@@ -11,7 +11,7 @@ from typing import Any, Final
 
 import attrs
 
-from orderhub._money import Money, to_decimal
+from orderhub._money import Money, minor_units, to_decimal
 from orderhub.errors import ValidationError
 
 __all__ = ["Instalment", "PaymentTerms"]
@@ -180,7 +180,13 @@ class PaymentTerms:
             raise ValidationError("must be Money", field="amount", value=amount)
         if self.discount_percent is None:
             return Money.zero(amount.currency)
-        return amount.multiply(self.discount_percent.scaleb(-2))
+        discount = amount.multiply(self.discount_percent.scaleb(-2))
+        if amount.amount > 0 and discount >= amount:
+            # 60 % of 0.01 rounds to 0.01: a discount never takes the whole amount.
+            return amount - Money(
+                Decimal(1).scaleb(-minor_units(amount.currency)), amount.currency
+            )
+        return discount
 
     def instalment_amounts(self, total: Money) -> tuple[tuple[Money, int], ...]:
         """``total`` split into (amount, due days) per instalment, summing exactly to it.
@@ -192,4 +198,9 @@ class PaymentTerms:
         if not self.instalments:
             return ((total, self.net_days),)
         parts = total.allocate([i.share for i in self.instalments])
-        return tuple((p, i.due_days) for p, i in zip(parts, self.instalments, strict=True))
+        # An amount too small to split leaves some instalments at zero: nothing falls due
+        # on them, so they are left out (the parts still sum exactly to the total).
+        split = tuple(
+            (p, i.due_days) for p, i in zip(parts, self.instalments, strict=True) if not p.is_zero
+        )
+        return split or ((total, self.instalments[-1].due_days),)
