@@ -6,6 +6,7 @@ import subprocess
 import sys
 import textwrap
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from orderhub import (
     Address,
@@ -53,6 +54,9 @@ def test_from_type_draws_orderhub_types_without_importing_orderhub_testing() -> 
 
         money = st.from_type(orderhub.Money).example()
         assert isinstance(money, orderhub.Money), money
+        for kind in (orderhub.Order, orderhub.Invoice, orderhub.StockBook):
+            drawn = st.from_type(kind).example()
+            assert isinstance(drawn, kind), drawn
 
         seen = []
 
@@ -68,6 +72,77 @@ def test_from_type_draws_orderhub_types_without_importing_orderhub_testing() -> 
         """
     )
     assert "orderhub.testing.strategies" in out
+
+
+def test_a_users_test_file_draws_documents_with_no_set_up(tmp_path: Path) -> None:
+    """A user's pytest file outside this project draws orders, invoices and ledgers with
+    st.from_type, importing nothing but hypothesis and orderhub."""
+    (tmp_path / "test_users_suite.py").write_text(
+        textwrap.dedent(
+            """
+            from hypothesis import given, settings, strategies as st
+            import orderhub
+
+            few = settings(max_examples=10, database=None)
+
+            @few
+            @given(st.from_type(orderhub.OrderRequest))
+            def test_requests(request):
+                assert request.lines
+
+            @few
+            @given(st.from_type(orderhub.Order))
+            def test_orders(order):
+                for line in order.lines:
+                    q = line.quantities
+                    assert q.ordered == q.open + q.allocated + q.backordered + q.shipped + (
+                        q.cancelled
+                    )
+
+            @few
+            @given(st.from_type(orderhub.Invoice))
+            def test_invoices(invoice):
+                net = sum((ln.net for ln in invoice.lines), orderhub.Money.zero(invoice.currency))
+                assert net == invoice.net_total
+                assert invoice.grand_total == invoice.net_total + invoice.tax_total
+
+            @few
+            @given(st.from_type(orderhub.Receivables))
+            def test_ledgers(book):
+                for customer in book.customers():
+                    assert book.totals(customer).balance == book.balance(customer)
+            """
+        ),
+        encoding="utf-8",
+    )
+
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+        cwd=tmp_path,
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "4 passed" in done.stdout
+
+
+def test_the_strategies_module_imports_first_in_a_fresh_interpreter() -> None:
+    """Importing orderhub.testing.strategies before hypothesis (whose import runs the entry
+    point) works, and registers the strategies."""
+    out = _run(
+        """
+        from orderhub.testing import strategies as ohst
+        from hypothesis import strategies as st
+        import orderhub
+
+        assert isinstance(st.from_type(orderhub.Invoice).example(), orderhub.Invoice)
+        print(ohst.money.__name__)
+        """
+    )
+    assert out.strip() == "money"
 
 
 def test_plugin_module_imports_no_orderhub_modules_itself() -> None:
