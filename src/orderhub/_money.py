@@ -167,8 +167,18 @@ class Money:
 
     def __init__(self, amount: str | int | Decimal, currency: str) -> None:
         code = _check_currency(currency)
-        d = to_decimal(amount, "amount")
-        q = _quantize(d, code, decimal.ROUND_HALF_UP, amount)
+        if type(amount) is str and _DECIMAL_TEXT.fullmatch(amount):
+            d = Decimal(amount)  # the common case: to_decimal's grammar, nothing to strip
+        elif type(amount) is Decimal and amount.is_finite():
+            d = amount
+        else:
+            d = to_decimal(amount, "amount")  # everything else, and every error
+        try:
+            q = d.quantize(_EXPONENTS[code], rounding=decimal.ROUND_HALF_UP, context=_CTX)
+        except (decimal.InvalidOperation, decimal.Overflow):
+            raise InvalidMoney(_TOO_LARGE, field="amount", value=amount) from None
+        if not q:
+            q = q.copy_abs()  # never a negative zero
         if q != d:
             raise InvalidMoney(
                 f"{code} has {MINOR_UNITS[code]} decimal(s); round explicitly with "

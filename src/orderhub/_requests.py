@@ -162,6 +162,7 @@ class LineRequest:
 
 
 def _line_problems(line: Any) -> list[OrderhubError]:
+    # serialization._trusted_specs makes these checks too (tests/test_structure_fastpath.py).
     errors: list[OrderhubError] = []
     sku = getattr(line, "sku", ABSENT)
     if sku is not ABSENT and (not isinstance(sku, str) or not sku.strip()):
@@ -203,6 +204,7 @@ class CaptureContext:
 
 
 def _context_problems(context: Any) -> list[OrderhubError]:
+    # serialization._trusted_specs makes these checks too (tests/test_structure_fastpath.py).
     return [
         ValidationError("must be a non-empty string or None", field=name, value=value)
         for name in _CONTEXT_TEXT
@@ -301,6 +303,7 @@ class OrderRequest:
 
 
 def _request_problems(r: Any) -> list[OrderhubError]:
+    # serialization._trusted_specs makes these checks too (tests/test_structure_fastpath.py).
     # One pass over the whole request (cheaper than a validator per field); every bad
     # field is reported.
     errors: list[OrderhubError] = []

@@ -48,9 +48,18 @@ from cattrs.errors import (
 )
 from cattrs.fns import identity
 
-from orderhub._identity import AttributeValue
+from orderhub._identity import _NORMALISERS, AttributeValue, CustomerIdentity
+from orderhub._log import LoggedCommand
 from orderhub._money import Money, minor_units, to_decimal
-from orderhub.errors import FieldErrors, InvalidPayload, OrderhubError, PayloadProblem
+from orderhub._requests import _CONTEXT_TEXT, CaptureContext, LineRequest, OrderRequest
+from orderhub._values import _OPTIONAL_ADDRESS_TEXT, Address, GeoPoint
+from orderhub.errors import (
+    FieldErrors,
+    InvalidPayload,
+    InvalidSnapshot,
+    OrderhubError,
+    PayloadProblem,
+)
 from orderhub.events import Event
 
 __all__ = ["converter", "from_json", "structure", "to_json", "unstructure"]
@@ -181,6 +190,13 @@ def _u_timedelta(v: timedelta) -> str:
     if time:
         text += "T" + time
     return text if text not in ("P", "-P") else "PT0S"
+
+
+def _s_logged_command(v: Any, _: Any) -> LoggedCommand:
+    try:
+        return LoggedCommand.from_json(v)
+    except InvalidSnapshot as exc:
+        raise _Invalid(str(exc)) from None
 
 
 def _is_enum(t: Any) -> bool:
@@ -384,6 +400,9 @@ def _configure(c: Converter, *, detailed: bool) -> None:
     c.register_unstructure_hook(date, _u_isoformat)
     c.register_structure_hook(Money, _s_money_detailed if detailed else _s_money)
     c.register_unstructure_hook(Money, _u_money)
+    # A logged command's arguments are any orderhub values: written as a snapshot writes them.
+    c.register_structure_hook(LoggedCommand, _s_logged_command)
+    c.register_unstructure_hook(LoggedCommand, LoggedCommand.to_json)
 
     c.register_structure_hook_factory(_is_enum, _s_enum_factory)
     c.register_unstructure_hook_factory(_is_enum, lambda _: _u_enum)
@@ -650,26 +669,154 @@ def _fast_dict_hook(c: Converter, kt: Any, vt: Any) -> _Hook:
     return _compile("structure_dict", lines, globs, f"dict[{kt!r}, {vt!r}]")
 
 
+@attrs.frozen
+class _Trusted:
+    """What the fast hook still checks for a class it builds without calling ``__init__``.
+
+    By the time a field's statements run, the generated code has already checked its JSON
+    type exactly (``str`` is a ``str``, ``int`` an ``int`` and not a ``bool``, a nested class
+    came from its own hook, a tuple holds only built items); ``fields`` gives, per field, the
+    statements for what the class's constructor checks beyond the type (on ``{x}``, the
+    value; they run only for a value given, not for a default), and ``checks`` the
+    statements across fields (``{name}`` is the field's value). Statements raise on a bad
+    value, and :func:`structure` then asks the detailed twin, which calls the constructor,
+    what was wrong: the fast hook may refuse more than the constructor, never less.
+    ``tests/test_structure_fastpath.py`` holds the two to the same answers.
+    """
+
+    fields: Mapping[str, tuple[str, ...]]
+    checks: tuple[str, ...] = ()
+    globs: Mapping[str, Any] = attrs.field(factory=dict)
+
+
+_TEXT: Final = ("if not {x}.strip(): raise __Bad",)  # a non-empty string, as the classes say
+
+
+def _trusted_specs() -> dict[type, _Trusted]:
+    """The classes every order request is made of, with the checks of their constructors.
+
+    Kept in step with ``_geo_problems``, ``_address_problems`` (``_values``),
+    ``_identity_problems`` (``_identity``, whose normalisers are called as they are),
+    ``_line_problems``, ``_context_problems``, ``_request_problems`` and the field
+    converters (``_requests``).
+    """
+    return {
+        GeoPoint: _Trusted(
+            {
+                "latitude": ("if not -90 <= {x} <= 90: raise __Bad",),
+                "longitude": ("if not -180 <= {x} <= 180: raise __Bad",),
+            }
+        ),
+        Address: _Trusted(
+            {
+                "line1": _TEXT,
+                "city": _TEXT,
+                "country": (
+                    "if len({x}) != 2 or not {x}.isascii() or not {x}.isupper(): raise __Bad",
+                ),
+                **dict.fromkeys(_OPTIONAL_ADDRESS_TEXT, ()),
+                "geo": (),
+            }
+        ),
+        CustomerIdentity: _Trusted(
+            {name: (f"{{x}} = __normalise_{name}({{x}})",) for name, _ in _NORMALISERS},
+            globs={f"__normalise_{name}": normalise for name, normalise in _NORMALISERS},
+        ),
+        LineRequest: _Trusted(
+            {
+                "sku": _TEXT,
+                "quantity": ("if {x} <= 0: raise __Bad",),
+                "unit_price": (),
+                "discounts": (),
+            }
+        ),
+        CaptureContext: _Trusted({**dict.fromkeys(_CONTEXT_TEXT, _TEXT), "tags": ()}),
+        OrderRequest: _Trusted(
+            {
+                "channel": (),
+                "lines": ("if not {x}: raise __Bad",),
+                "external_id": _TEXT,
+                "customer": (),
+                "ship_to": (),
+                "bill_to": (),
+                "attributes": ("for k in {x}:", "  if not k.strip(): raise __Bad"),
+                "consents": (),
+                "discounts": (),
+                "context": (),
+                "currency": _TEXT,
+                "service_level": (),
+                "placed_at": (),
+                "idempotency_key": _TEXT,
+            },
+            checks=("if {external_id} is None and {idempotency_key} is None: raise __Bad",),
+        ),
+    }
+
+
+_TRUSTED: Final = _trusted_specs()
+
+
+def _trusted_spec(cls: type[Any]) -> _Trusted | None:
+    """``cls``'s entry in the table, if it has one that covers exactly its fields."""
+    spec = _TRUSTED.get(cls)
+    if spec is None:
+        return None
+    fields = attrs.fields(cls)
+    # Every slot is a field (no hidden slot such as a cached hash) and has a descriptor...
+    slots = set(getattr(cls, "__slots__", ())) - {"__weakref__"}
+    slotted = slots == {a.name for a in fields} and all(
+        isinstance(getattr(cls, a.name, None), types.MemberDescriptorType) for a in fields
+    )
+    # ...and every field is set by __init__ and has its checks in the table.
+    every = all(a.init for a in fields) and {a.alias for a in fields} == set(spec.fields)
+    if not slotted or not every:
+        return None  # the table is out of step with the class: build through __init__
+    return spec
+
+
+def _trusted_build(
+    cls: type[Any], spec: _Trusted, names: dict[str, str], globs: dict[str, Any]
+) -> list[str]:
+    """Statements that run ``spec``'s checks across fields, then build ``cls`` from its
+    slots without ``__init__`` (every check it would make having been made above)."""
+    globs.update(spec.globs)
+    globs["__new"] = object.__new__
+    lines = [check.format(**names) for check in spec.checks]
+    lines.append("s = __new(__cl)")
+    for a in attrs.fields(cls):
+        globs[f"__set_{a.name}"] = getattr(cls, a.name).__set__
+        lines.append(f"__set_{a.name}(s, {names[a.alias]})")
+    lines.append("return s")
+    return lines
+
+
 def _fast_class_hook(c: Converter, cls: type[Any], tag: str | None = None) -> _Hook:
     """A structure hook for an attrs class, generated as source for speed (cattrs.gen style).
 
     Leaf fields are checked inline, other fields call their precomputed hook, absent fields
     get the class's default (or factory), unknown keys are found by one set comparison; then
-    the class is built, which runs its own validators. Any problem raises at once, with no
-    path: :func:`structure` then asks the detailed twin what was wrong.
+    the class is built, which runs its own validators, or, for the classes of an order
+    request (see :class:`_Trusted`), the rest of the constructor's checks run inline, once,
+    and the instance is built from its slots. Any problem raises at once, with no path:
+    :func:`structure` then asks the detailed twin what was wrong.
     """
     attrs.resolve_types(cls)
+    trusted = _trusted_spec(cls)
     allowed = set()
     globs: dict[str, Any] = {"__cl": cls, "__Bad": _Invalid, "__M": _MISSING, "__tag": tag}
     body: list[str] = []
     args: list[str] = []
+    names: dict[str, str] = {}
     for i, a in enumerate(attrs.fields(cls)):
         if not a.init:
             continue
         key, t, x = a.alias, a.type, f"x{i}"
         allowed.add(key)
+        names[key] = x
         optional = _is_optional(t)
         convert = _inline(c, _optional_inner(t) if optional else t, x, i, globs)
+        if trusted is not None:
+            convert.extend(line.format(x=x) for line in trusted.fields[key])
         if optional:
             convert = [f"if {x} is not None:", *(f"  {line}" for line in convert)]
         default = a.default
@@ -699,10 +846,14 @@ def _fast_class_hook(c: Converter, cls: type[Any], tag: str | None = None) -> _H
         allowed.add("type")
         body.insert(0, "if 'type' in o and o['type'] != __tag: raise __Bad")
     globs["__allowed"] = frozenset(allowed)
+    if trusted is None:
+        build = [f"return __cl({', '.join(args)})"]
+    else:
+        build = _trusted_build(cls, trusted, names, globs)
     lines = [
         "if o.__class__ is not dict or not o.keys() <= __allowed: raise __Bad",
         *body,
-        f"return __cl({', '.join(args)})",
+        *build,
     ]
     return _compile(f"structure_{cls.__name__}", lines, globs, cls.__qualname__)
 
