@@ -160,16 +160,9 @@ NOT_SERIALISED: dict[str, str] = {
     ),
     "RFMScoring": "compares by identity (eq=False): a computation over a summary",
     "PayloadProblem": "the detail of an InvalidPayload error: reported, never sent",
-    "LoggedCommand": "its arguments are typed Any: the command log is persisted through "
-    "the hub's snapshot, not as single payloads",
 }
 """The drawable classes without a serialised form, and why."""
 
-KNOWN_ROUND_TRIP_BUGS: dict[str, str] = {
-    "RateTable": "unstructure writes rates as [[key, rate], ...] but structure wants a "
-    "mapping (InvalidPayload @ $.rates): a serialization bug, reported",
-}
-"""Round trips that fail because of a library bug (strict xfail: fixing it shows here)."""
 
 DRAW_SETTINGS = settings(
     max_examples=10,
@@ -562,14 +555,7 @@ def _round_trips(value: Any) -> None:
     assert structure(data, type(value)) == value
 
 
-def _case(name: str) -> Any:
-    marks = []
-    if name in KNOWN_ROUND_TRIP_BUGS:
-        marks.append(pytest.mark.xfail(reason=KNOWN_ROUND_TRIP_BUGS[name], strict=True))
-    return pytest.param(name, marks=marks, id=name)
-
-
-@pytest.mark.parametrize("name", [_case(name) for name in DRAWN])
+@pytest.mark.parametrize("name", list(DRAWN))
 def test_from_type_draws_valid_instances(name: str) -> None:
     """st.from_type(cls) draws instances of cls that round-trip and pass cls's checks."""
     cls = DRAWN[name]
@@ -600,7 +586,7 @@ def test_every_exclusion_names_a_public_class_of_the_kind_it_claims() -> None:
             assert _is_protocol(cls), name
         else:
             assert not attrs.has(cls), name
-    for name in (*NOT_SERIALISED, *KNOWN_ROUND_TRIP_BUGS):
+    for name in NOT_SERIALISED:
         assert name in DRAWN, name
 
 

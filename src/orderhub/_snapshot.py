@@ -63,8 +63,20 @@ def _ours(module: str) -> bool:
     return module == "orderhub" or module.startswith("orderhub.")
 
 
+_NAMES: dict[int, tuple[Any, str | None]] = {}
+
+
 def _name_of(obj: Any) -> str | None:
     """``module:qualname`` if ``obj`` (a class or function) can be found again by it."""
+    known = _NAMES.get(id(obj))
+    if known is not None and known[0] is obj:
+        return known[1]
+    name = _find_name(obj)
+    _NAMES[id(obj)] = (obj, name)  # holds obj: the id is never reused for another
+    return name
+
+
+def _find_name(obj: Any) -> str | None:
     module = getattr(obj, "__module__", None)
     qualname = getattr(obj, "__qualname__", None)
     if not isinstance(module, str) or not isinstance(qualname, str) or not _ours(module):
@@ -100,15 +112,30 @@ class Unencodable(Exception):
         self.path: list[str] = []
 
 
+_SLOTS: dict[type, tuple[str, ...]] = {}
+_MISSING: Any = object()
+
+
+def _slots_of(t: type) -> tuple[str, ...]:
+    slots = _SLOTS.get(t)
+    if slots is None:
+        names: list[str] = []
+        for klass in t.__mro__:
+            declared = klass.__dict__.get("__slots__", ())
+            for slot in (declared,) if isinstance(declared, str) else declared:
+                if not slot.startswith("__") and slot not in names:
+                    names.append(slot)
+        slots = _SLOTS[t] = tuple(sorted(names))
+    return slots
+
+
 def _state(obj: Any) -> list[tuple[str, Any]]:
     """The instance attributes of ``obj``: its ``__dict__`` and every slot that is set."""
     out: list[tuple[str, Any]] = []
-    for klass in type(obj).__mro__:
-        for slot in klass.__dict__.get("__slots__", ()):
-            if slot in ("__weakref__", "__dict__") or slot.startswith("__"):
-                continue
-            if hasattr(obj, slot):
-                out.append((slot, getattr(obj, slot)))
+    for slot in _slots_of(type(obj)):
+        value = getattr(obj, slot, _MISSING)
+        if value is not _MISSING:
+            out.append((slot, value))
     d = getattr(obj, "__dict__", None)
     if d:
         # By name: the order attributes were set in is not part of the object, and the
@@ -134,6 +161,10 @@ def _is_value(t: type) -> bool:
     return known
 
 
+_TRACKED: dict[type, bool] = {}
+_INSTANCES: dict[type, str] = {}  # our classes met so far (not enums), by their names
+
+
 def _tracked(obj: Any) -> bool:
     """Whether identity matters: mutable containers and mutable instances of our classes.
 
@@ -141,9 +172,12 @@ def _tracked(obj: Any) -> bool:
     same books write the same snapshot however their values came to be shared.
     """
     t = type(obj)
-    if t in _MUTABLE_CONTAINERS:
-        return True
-    return _ours(t.__module__) and not isinstance(obj, enum.Enum) and not _is_value(t)
+    known = _TRACKED.get(t)
+    if known is None:
+        known = _TRACKED[t] = t in _MUTABLE_CONTAINERS or (
+            _ours(t.__module__) and not issubclass(t, enum.Enum) and not _is_value(t)
+        )
+    return known
 
 
 def _children(obj: Any) -> list[Any]:
@@ -194,6 +228,9 @@ class Encoder:
             return {"$ext": self.externals[key]}
         if key in self.numbered:
             return {"$ref": self.numbered[key]}
+        name = _INSTANCES.get(t)
+        if name is not None:  # the common case: an object of one of our classes
+            return self._instance(key, name, obj)
         if t is float:
             return obj if math.isfinite(obj) else {"$float": repr(obj)}
         if t is Decimal:
@@ -271,6 +308,10 @@ class Encoder:
         name = _name_of(t)
         if name is None:
             raise Unencodable(obj)
+        _INSTANCES[t] = name
+        return self._instance(key, name, obj)
+
+    def _instance(self, key: int, name: str, obj: Any) -> dict[str, Any]:
         out = self._numbered(key, {"$o": name})
         out["s"] = {k: self._at(k, v) for k, v in _state(obj)}
         return out

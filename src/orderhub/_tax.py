@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
-from typing import Final, Protocol, runtime_checkable
+from typing import Any, Final, Protocol, runtime_checkable
 
 import attrs
 
@@ -70,11 +70,22 @@ def check_rate(value: object, field: str = "rate") -> Decimal:
 _KEY: Final = re.compile(r"([A-Za-z]{2})(?:-([A-Za-z0-9]{1,3}))?(?::(\S(?:.*\S)?))?")
 
 
-def _rates(value: Mapping[str, Decimal]) -> tuple[tuple[str, Decimal], ...]:
-    if not isinstance(value, Mapping):
-        raise ValidationError("must be a mapping of keys to rates", field="rates", value=value)
+def _rates(
+    value: Mapping[str, Decimal] | Sequence[tuple[str, Decimal]],
+) -> tuple[tuple[str, Decimal], ...]:
+    # A mapping, or the (key, rate) pairs the table holds (how it is serialised).
+    if isinstance(value, Mapping):
+        pairs: Sequence[Any] = list(value.items())
+    elif isinstance(value, (list, tuple)) and all(
+        isinstance(p, (list, tuple)) and len(p) == 2 for p in value
+    ):
+        pairs = value
+    else:
+        raise ValidationError(
+            "must be a mapping (or pairs) of keys to rates", field="rates", value=value
+        )
     out: dict[str, Decimal] = {}
-    for key, rate in value.items():
+    for key, rate in pairs:
         m = _KEY.fullmatch(key) if isinstance(key, str) else None
         if m is None:
             raise ValidationError(
@@ -163,13 +174,36 @@ def tax_units(base_units: int, rate: Decimal, mode: TaxMode) -> Fraction:
     return base_units * r / (1 + r)
 
 
+def _ratio_half_up(numerator: int, denominator: int) -> int:
+    """``numerator / denominator`` rounded half-up (a tie away from zero), in integers:
+    :func:`round_half_up` of the same fraction, without building one."""
+    if denominator <= 0:
+        return round_half_up(Fraction(numerator, denominator))
+    if numerator >= 0:
+        return (2 * numerator + denominator) // (2 * denominator)
+    return -((denominator - 2 * numerator) // (2 * denominator))
+
+
 def cumulative_share(total: int, k: int, n: int) -> int:
     """The share of the first ``k`` of ``n`` parts of ``total`` minor units, rounded half-up.
 
     ``k = n`` gives exactly ``total``; the share grows with ``k``, so differences of two
     shares (one shipment's, one credit's) are never negative and sum to ``total``.
     """
-    return total if k == n else round_half_up(Fraction(total * k, n))
+    return total if k == n else _ratio_half_up(total * k, n)
+
+
+_RATIOS: dict[Decimal, tuple[int, int]] = {}
+
+
+def _rate_ratio(rate: Decimal) -> tuple[int, int]:
+    """``rate`` as (numerator, denominator) in lowest terms, the denominator positive."""
+    found = _RATIOS.get(rate)
+    if found is None:
+        found = rate.as_integer_ratio()
+        if len(_RATIOS) < 1024:  # a few distinct rates in practice; never grow unbounded
+            _RATIOS[rate] = found
+    return found
 
 
 def line_taxes(
@@ -181,7 +215,14 @@ def line_taxes(
 ) -> list[int]:
     """Each line's tax in minor units, on its base (net, or gross incl. tax when inclusive)."""
     if rounding is TaxRounding.PER_LINE:
-        return [round_half_up(tax_units(b, r, mode)) for b, r in zip(bases, rates, strict=True)]
+        # round_half_up(tax_units(b, r, mode)) per line, in integers: with r = p/q,
+        # exclusive b·p/q, inclusive b·(p/q)/(1 + p/q) = b·p/(q + p).
+        out = []
+        inclusive = mode is not TaxMode.EXCLUSIVE
+        for b, r in zip(bases, rates, strict=True):
+            p, q = _rate_ratio(r)
+            out.append(_ratio_half_up(b * p, q + p if inclusive else q))
+        return out
     groups: dict[Decimal, list[int]] = defaultdict(list)
     for i, r in enumerate(rates):
         groups[r].append(i)
