@@ -16,7 +16,10 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from orderhub import _billing
 from orderhub._allocation import Allocator
+from orderhub._effects import Outbox
+from orderhub._hub import OrderHub
 from orderhub._journal import Account, EntryKind, Journal, JournalLine
+from orderhub._log import LoggedClock
 from orderhub._money import Money
 from orderhub._receivables_core import LedgerCore
 from orderhub._stock import MovementKind, StockBook
@@ -130,6 +133,24 @@ def _adapter_duplicates_document(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_Recorder, "_record", record)
 
 
+def _hub_reads_time_outside_its_log(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hub reads the host's clock directly, so the command log misses the reading (and
+    a replay sees another time): the determinism check at the end of a run fails."""
+    monkeypatch.setattr(LoggedClock, "now", lambda self: self.inner.now())
+
+
+def _restore_drops_the_outbox(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Restoring loses the effects that were pending when the snapshot was taken."""
+
+    def restore(cls: Any, data: Any, **kwargs: Any) -> Any:
+        hub = original.__func__(cls, data, **kwargs)
+        hub._outbox = Outbox()
+        return hub
+
+    original = OrderHub.restore
+    monkeypatch.setattr(OrderHub, "restore", classmethod(restore))
+
+
 BREAKS: list[Callable[[pytest.MonkeyPatch], None]] = [
     _cancel_keeps_reservation,
     _shipment_consumes_twice,
@@ -138,6 +159,8 @@ BREAKS: list[Callable[[pytest.MonkeyPatch], None]] = [
     _journal_posts_to_wrong_account,
     _invoice_tax_one_unit_high,
     _adapter_duplicates_document,
+    _hub_reads_time_outside_its_log,
+    _restore_drops_the_outbox,
 ]
 
 
