@@ -182,6 +182,8 @@ class CashCommands:
         self._prepaid: dict[str, str] = {}  # payment id → order id it prepaid
         self._payment_entries: dict[str, str] = {}
         self._delivered: set[str] = set()
+        # Idempotency keys of credit() and authorize_return(): key → (request, result id).
+        self._request_keys: dict[str, tuple[Any, str]] = {}
 
     def _entry_id(self) -> str:
         return self._ids.new_id("journal-entry")
@@ -723,12 +725,27 @@ class CashCommands:
         reason: str,
         lines: Mapping[int, int] | None = None,
         amount: Money | None = None,
+        key: str | None = None,
     ) -> tuple[Event, ...]:
         """Issue a credit note for an invoice: units of its lines (``lines``; all units
         not yet credited by default) or, with ``amount``, a price adjustment. It reduces the
-        invoice's open item (the rest becomes credit on the account) and is journaled."""
+        invoice's open item (the rest becomes credit on the account) and is journaled.
+
+        ``key`` makes a retry safe: the same request under the same key again issues
+        nothing (and returns no events); another request under it raises
+        :class:`~orderhub.errors.IdempotencyConflict`.
+        """
         invoice = self.invoice(invoice_id)
         reason = _text(reason, "reason", invoice_id)
+        request = (
+            "credit",
+            invoice_id,
+            reason,
+            _plain_lines(lines) if isinstance(lines, Mapping) else lines,
+            amount,
+        )
+        if self._seen_request(key, request, invoice_id) is not None:
+            return ()
         before_units, before_amount = self._credited_before(invoice)
         on = self._now().date()
         common: dict[str, Any] = {
@@ -748,7 +765,28 @@ class CashCommands:
             number=self._numbers.new_id("credit-note-number"),
         )
         events = self._book_credit_note(invoice, note, adjustment=amount is not None)
+        if key is not None:
+            self._request_keys[key] = (request, note.id)
         return self._record([*events, *self._close_paid(invoice.customer_id, self._now())])
+
+    def _seen_request(self, key: str | None, request: Any, entity_id: str) -> str | None:
+        """The id of what ``key`` made for this same request before, or None if it is new.
+
+        Raises IdempotencyConflict if the key was used for another request."""
+        if key is None:
+            return None
+        key = _text(key, "key", entity_id)
+        seen = self._request_keys.get(key)
+        if seen is None:
+            return None
+        if seen[0] != request:
+            raise IdempotencyConflict(
+                "the key was used before for another request",
+                field="key",
+                value=key,
+                entity_id=entity_id,
+            )
+        return seen[1]
 
     def _book_credit_note(
         self, invoice: Invoice, note: Invoice, *, adjustment: bool = False
@@ -974,13 +1012,17 @@ class CashCommands:
     # -- returns -------------------------------------------------------------------------
 
     def authorize_return(
-        self, order_id: str, lines: Mapping[int, int], *, reason: str
+        self, order_id: str, lines: Mapping[int, int], *, reason: str, key: str | None = None
     ) -> ReturnAuthorization:
         """Authorise the return of shipped units (a return merchandise authorisation).
+
+        ``key`` makes a retry safe: the same request under the same key returns the
+        authorisation made the first time and changes nothing.
 
         Raises:
             InvalidQuantity: more units than were shipped less those already returned or
                 authorised.
+            IdempotencyConflict: ``key`` was used for another request.
         """
         order = self.order(order_id)
         reason = _text(reason, "reason", order_id)
@@ -988,6 +1030,10 @@ class CashCommands:
             raise ValidationError(
                 "must map line numbers to units", field="lines", value=lines, entity_id=order_id
             )
+        request = ("authorize_return", order_id, reason, _plain_lines(lines))
+        seen = self._seen_request(key, request, order_id)
+        if seen is not None:
+            return self._returns[seen]
         for line_no, qty in lines.items():
             line = order.line(line_no)
             if isinstance(qty, bool) or not isinstance(qty, int) or qty <= 0:
@@ -1014,9 +1060,11 @@ class CashCommands:
             authorized_at=now,
         )
         for line_no, qty in lines.items():
-            key = (order_id, line_no)
-            self._returned[key] = self._returned.get(key, 0) + qty
+            returned = (order_id, line_no)
+            self._returned[returned] = self._returned.get(returned, 0) + qty
         self._returns[rma.id] = rma
+        if key is not None:
+            self._request_keys[key] = (request, rma.id)
         self._record(
             [
                 ReturnAuthorized(
@@ -1118,3 +1166,11 @@ class CashCommands:
     def returned(self, order_id: str, line_no: int) -> int:
         """Units of a line authorised for return so far (never more than shipped)."""
         return self._returned.get((order_id, line_no), 0)
+
+
+def _plain_lines(lines: Mapping[Any, Any]) -> tuple[tuple[Any, Any], ...]:
+    """Line quantities as a comparable value (for idempotency keys)."""
+    try:
+        return tuple(sorted(lines.items()))
+    except TypeError:
+        return tuple(lines.items())

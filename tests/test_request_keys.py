@@ -1,0 +1,87 @@
+"""Retries of credit notes and return authorisations: an idempotency key makes them safe.
+
+A host that times out on ``credit(...)`` and sends it again must not issue a second credit
+note (the money would be given back twice); the same for a return authorisation.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from orderhub import Channel, IdempotencyConflict, Money, OrderHub
+from test_persistence import World
+
+
+def shipped_world() -> World:
+    world = World()
+    world.capture(Channel.WEB, "ann@example.com", [("TENT", 2), ("MAT", 1)])
+    world.process()
+    world.drive()
+    for _ in range(3):  # every fulfilment order the lines went to
+        world.ship()
+    world.drive()
+    return world
+
+
+def books(hub: OrderHub) -> tuple[object, ...]:
+    """What a credit or a return changes (the command log records the retry itself)."""
+    return (
+        hub.invoices(),
+        hub.events,
+        hub.journal.entries(),
+        hub.receivables.open_items(),
+        hub.effects(),
+        tuple(hub.returns(o.id) for o in hub.orders()),
+    )
+
+
+def test_a_credit_sent_again_under_its_key_issues_nothing() -> None:
+    hub = shipped_world().hub
+    invoice = hub.invoices()[0]
+    line_no = invoice.lines[0].line_no
+    first = hub.credit(invoice.id, reason="damaged", lines={line_no: 1}, key="CN-REQ-1")
+    assert first
+    before = books(hub)
+
+    assert hub.credit(invoice.id, reason="damaged", lines={line_no: 1}, key="CN-REQ-1") == ()
+    assert books(hub) == before
+    assert len([i for i in hub.invoices() if i.is_credit_note]) == 1
+
+
+def test_a_price_adjustment_sent_again_under_its_key_issues_nothing() -> None:
+    hub = shipped_world().hub
+    invoice = hub.invoices()[0]
+    hub.credit(invoice.id, reason="goodwill", amount=Money("5.00", "USD"), key="ADJ-1")
+    hub.credit(invoice.id, reason="goodwill", amount=Money("5.00", "USD"), key="ADJ-1")
+    notes = [i for i in hub.invoices() if i.is_credit_note]
+    assert len(notes) == 1
+    # Without a key, the same call is a second adjustment (as asked).
+    hub.credit(invoice.id, reason="goodwill", amount=Money("5.00", "USD"))
+    assert len([i for i in hub.invoices() if i.is_credit_note]) == 2
+
+
+def test_another_credit_under_a_used_key_is_refused_and_changes_nothing() -> None:
+    hub = shipped_world().hub
+    invoice = hub.invoices()[0]
+    hub.credit(invoice.id, reason="goodwill", amount=Money("5.00", "USD"), key="ADJ-1")
+    before = books(hub)
+    with pytest.raises(IdempotencyConflict) as info:
+        hub.credit(invoice.id, reason="goodwill", amount=Money("6.00", "USD"), key="ADJ-1")
+    assert (info.value.field, info.value.value) == ("key", "ADJ-1")
+    assert books(hub) == before
+
+
+def test_a_return_authorised_again_under_its_key_is_the_same_authorisation() -> None:
+    hub = shipped_world().hub
+    order = next(hub.orders())
+    rma = hub.authorize_return(order.id, {1: 2}, reason="too small", key="RMA-REQ-1")
+    before = books(hub)
+
+    again = hub.authorize_return(order.id, {1: 2}, reason="too small", key="RMA-REQ-1")
+    assert again == rma
+    assert books(hub) == before
+    assert hub.returns(order.id) == (rma,)
+
+    with pytest.raises(IdempotencyConflict):
+        hub.authorize_return(order.id, {1: 1}, reason="too small", key="RMA-REQ-1")
+    assert books(hub) == before
