@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from orderhub import Channel, IdempotencyConflict, Money, OrderHub
+from orderhub import Channel, IdempotencyConflict, Money, OrderHub, ValidationError
 from test_persistence import World
 
 
@@ -85,3 +85,23 @@ def test_a_return_authorised_again_under_its_key_is_the_same_authorisation() -> 
     with pytest.raises(IdempotencyConflict):
         hub.authorize_return(order.id, {1: 1}, reason="too small", key="RMA-REQ-1")
     assert books(hub) == before
+
+
+def test_a_prepayment_for_another_customers_order_is_refused() -> None:
+    world = World()
+    world.capture(Channel.WEB, "ann@example.com", [("TENT", 1)])
+    world.capture(Channel.WEB, "bob@example.com", [("MAT", 1)])
+    hub = world.hub
+    ann_order, bob_order = list(hub.orders())
+    before = books(hub)
+    with pytest.raises(ValidationError) as info:
+        hub.record_payment(
+            ann_order.customer_id,
+            Money("30.00", "USD"),
+            reference="card-9",
+            prepayment_for=bob_order.id,
+        )
+    assert (info.value.field, info.value.value) == ("prepayment_for", bob_order.id)
+    assert books(hub) == before
+    with pytest.raises(LookupError):
+        hub.receivables.payment("card-9")

@@ -874,7 +874,15 @@ class CashCommands:
         customer = self.customers.get(customer_id)  # type: ignore[attr-defined]
         reference = _text(reference, "reference")
         if prepayment_for is not None:
-            self.order(prepayment_for)
+            prepaid = self.order(prepayment_for)
+            owner = self.customers.resolve(prepaid.customer_id)  # type: ignore[attr-defined]
+            if owner != customer.id:
+                raise ValidationError(
+                    "is an order of another customer",
+                    field="prepayment_for",
+                    value=prepayment_for,
+                    entity_id=reference,
+                )
         known = reference in self._payment_entries
         if received_on is not None:
             on = received_on
