@@ -8,7 +8,15 @@ from __future__ import annotations
 
 import pytest
 
-from orderhub import Channel, IdempotencyConflict, Money, OrderHub, ValidationError
+from orderhub import (
+    Channel,
+    HoldKind,
+    IdempotencyConflict,
+    Money,
+    OrderHub,
+    OrderState,
+    ValidationError,
+)
 from test_persistence import World
 
 
@@ -105,3 +113,28 @@ def test_a_prepayment_for_another_customers_order_is_refused() -> None:
     assert books(hub) == before
     with pytest.raises(LookupError):
         hub.receivables.payment("card-9")
+
+
+def test_a_rejection_does_not_route_an_order_on_hold_until_it_is_released() -> None:
+    world = World()
+    world.capture(Channel.WEB, "ann@example.com", [("TENT", 1)])
+    hub = world.hub
+    hub.process()
+    order = next(hub.orders())
+    (fo,) = hub.fulfillment_orders(order.id)
+    hub.hold(order.id, HoldKind.FRAUD, "check the card")
+
+    hub.reject(order.id, fo.location_id, reason="damaged in the warehouse")
+    held = hub.order(order.id)
+    assert held.state is OrderState.ON_HOLD
+    assert held.lines[0].quantities.open == 1
+    assert held.lines[0].quantities.allocated == 0
+    assert hub.stock.reservations(order_id=order.id) == ()
+
+    hub.release_hold(order.id, HoldKind.FRAUD)
+    hub.process()
+    routed = hub.order(order.id)
+    assert routed.lines[0].quantities.allocated == 1
+    assert {f.location_id for f in hub.fulfillment_orders(order.id) if f.is_open} != {
+        fo.location_id
+    }

@@ -919,7 +919,15 @@ class OrderHub(CashCommands, EffectCommands, PersistCommands):
             # the units given back go to the lines waiting for them (not to the held order)
             refilled = self._record(self._refill(self._orders[order_id], units, now))
             return tuple(events) + held + refilled
-        events.extend(self._route(order, now))
+        if order.holds:
+            # A held order is not routed until its holds are released (release_hold puts it
+            # back on the queue with these units open); until then they serve others.
+            order, more = self._alloc._settle(order, order, now, [])
+            self._orders[order_id] = order
+            events.extend(more)
+            self._queue.remove(order_id)
+        else:
+            events.extend(self._route(order, now))
         events.extend(self._refill(self._orders[order_id], units, now))
         return self._record(events)
 
