@@ -1057,6 +1057,7 @@ install(
                 "reserve",
                 "release",
                 "consume",
+                "keep",
                 "expire",
                 "add_supply",
                 "commit_supply",

@@ -210,6 +210,12 @@ class CashCommands:
         if moved is fo:
             return []
         self._alloc.fulfillment.put(attrs.evolve(moved, reason=reason or moved.reason))
+        if target is FulfillmentState.RELEASED:
+            # Released to the location, which picks them: the units no longer expire.
+            lines = {line.line_no for line in fo.lines}
+            for r in self.stock.reservations(fo.order_id):  # type: ignore[attr-defined]
+                if r.location_id == fo.location_id and r.line_no in lines:
+                    self.stock.keep(r.id)  # type: ignore[attr-defined]
         return [
             FulfillmentOrderChanged(
                 occurred_at=now,

@@ -695,6 +695,21 @@ class StockBook:
         now = self._now()
         return self._release(r, q, why, now)
 
+    def keep(self, reservation_id: str) -> Reservation:
+        """Take the expiry off a live reservation: it is held until consumed or released.
+
+        The hub does this when it releases the units to their location (the location is
+        picking them). Keeping a reservation without an expiry, or one no longer live,
+        changes nothing. Returns the reservation as it is now.
+        """
+        r = self.reservation(reservation_id)
+        if r.expires_at is None or not r.is_live:
+            return r
+        self._expiry.discard((r.expires_at, r.id))
+        kept = attrs.evolve(r, expires_at=None)
+        self._reservations[r.id] = kept
+        return kept
+
     def consume(self, reservation_id: str, quantity: int) -> Movement:
         """Ship ``quantity`` held units of a reservation: on-hand and reserved both fall (SHIP).
 

@@ -1,7 +1,9 @@
-"""Retries of credit notes and return authorisations: an idempotency key makes them safe.
+"""Retries and edges of the order-to-cash commands.
 
 A host that times out on ``credit(...)`` and sends it again must not issue a second credit
-note (the money would be given back twice); the same for a return authorisation.
+note (the money would be given back twice); the same for a return authorisation. And the
+edges a careful user expects: a prepayment names the payer's own order, a held order is not
+routed behind its hold's back, units released to a warehouse do not expire under it.
 """
 
 from __future__ import annotations
@@ -138,3 +140,24 @@ def test_a_rejection_does_not_route_an_order_on_hold_until_it_is_released() -> N
     assert {f.location_id for f in hub.fulfillment_orders(order.id) if f.is_open} != {
         fo.location_id
     }
+
+
+def test_units_released_to_their_location_no_longer_expire() -> None:
+    world = World()  # reservations expire after two hours
+    world.capture(Channel.WEB, "ann@example.com", [("TENT", 1)])
+    world.capture(Channel.WEB, "bob@example.com", [("MAT", 1)])
+    hub = world.hub
+    hub.process()
+    ann, bob = list(hub.orders())
+    hub.release(ann.id)  # ann's goes to the warehouse; bob's stays allocated, unreleased
+    assert hub.order(ann.id).state is OrderState.RELEASED
+    (kept,) = hub.stock.reservations(ann.id)
+    assert kept.expires_at is None
+
+    world.tick(3 * 60)
+    hub.expire_reservations()
+
+    assert hub.order(ann.id).lines[0].quantities.allocated == 1
+    assert [fo.state.value for fo in hub.fulfillment_orders(ann.id)] == ["released"]
+    assert hub.stock.reservations(bob.id) == ()  # unreleased units still expire
+    assert hub.order(bob.id).lines[0].quantities.allocated == 0
