@@ -74,6 +74,7 @@ from orderhub.testing._adapters import (
     InMemoryFulfillment,
 )
 from orderhub.testing.invariants import (
+    assert_allocations_reserved,
     assert_invoices_exact,
     assert_journal_balances,
     assert_lines_reconcile,
@@ -114,8 +115,9 @@ class HubMachine(RuleBasedStateMachine):
     :class:`~orderhub.SyncDriver` through capture on every channel, routing, effects under
     switchable faults, rejections, shipments, cancellations, payments, write-offs, returns,
     reservation expiry and time passing; after every step it checks stock conservation,
-    line reconciliation, invoice arithmetic, the receivables identity and aging partition,
-    the journal, revenue recognition and exactly-once external documents.
+    allocations held by reservations, line reconciliation, invoice arithmetic, the receivables
+    identity and aging partition, the journal, revenue recognition and exactly-once external
+    documents.
 
     See the module docstring for subclassing.
     """
@@ -505,6 +507,11 @@ class HubMachine(RuleBasedStateMachine):
         """On-hand and reserved are the sums of their movements; reserved is what the live
         reservations hold; available is never negative."""
         assert_stock_conserved(self.hub)
+
+    @invariant()
+    def allocations_are_reserved(self) -> None:
+        """Allocated units are exactly what the live reservations hold (no stock leaks)."""
+        assert_allocations_reserved(self.hub)
 
     @invariant()
     def lines_reconcile(self) -> None:

@@ -15,6 +15,7 @@ from orderhub._journal import Account
 from orderhub._money import Money
 
 __all__ = [
+    "assert_allocations_reserved",
     "assert_invoices_exact",
     "assert_journal_balances",
     "assert_lines_reconcile",
@@ -48,6 +49,24 @@ def assert_stock_conserved(hub: OrderHub) -> None:
         assert p.on_hand == on_hand[key], key
         assert p.reserved == reserved[key] == held[key], key
         assert p.available >= 0, key
+
+
+def assert_allocations_reserved(hub: OrderHub) -> None:
+    """Every unit allocated at a location that tracks stock is held there by a live
+    reservation of its order line, and every live reservation is such a unit: nothing is
+    held for a cancelled, rejected or expired allocation (no stock leaks)."""
+    live: dict[tuple[str, int, str], int] = defaultdict(int)
+    for r in hub.stock.reservations():
+        live[(r.order_id, r.line_no, r.location_id)] += r.remaining
+    allocated: dict[tuple[str, int, str], int] = {}
+    for order in hub.orders():
+        for line in order.lines:
+            at = hub._alloc.locations_of(order.id, line.line_no)
+            assert sum(at.values()) == line.quantities.allocated, (order.id, line.line_no)
+            for location_id, units in at.items():
+                if hub.network.get(location_id).tracks_stock:
+                    allocated[(order.id, line.line_no, location_id)] = units
+    assert allocated == dict(live), "allocations and live reservations differ"
 
 
 def assert_lines_reconcile(hub: OrderHub) -> None:
