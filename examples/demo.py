@@ -9,6 +9,7 @@ adapters (one of them flaky), ships, invoices, takes payments, and prints the da
 
 from __future__ import annotations
 
+import json
 import random
 import re
 from collections import Counter
@@ -29,6 +30,7 @@ from orderhub import (
     LineRequest,
     Location,
     LocationKind,
+    LoggedCommand,
     Money,
     OrderHub,
     OrderRequest,
@@ -100,8 +102,9 @@ NAMES = [
 ]
 
 
-def build_hub(clock: FixedClock) -> OrderHub:
-    hub = OrderHub(
+def build_empty_hub(clock: FixedClock) -> OrderHub:
+    """The hub as the host configures it (tax, terms), before anything happens."""
+    return OrderHub(
         clock=clock,
         ids=SequentialIds(),
         tax=RateTable(
@@ -114,6 +117,10 @@ def build_hub(clock: FixedClock) -> OrderHub:
         ),
         terms=PaymentTerms.parse("2/10 net 30"),
     )
+
+
+def build_hub(clock: FixedClock) -> OrderHub:
+    hub = build_empty_hub(clock)
     for item in CATALOG:
         hub.catalog.add(item)
     dcs = {
@@ -316,6 +323,28 @@ def main() -> None:
     assert total.is_zero
     assert hub.journal.balance(Account.CASH, "USD").amount > 0
     assert states[OrderState.CLOSED] > 0
+    close_the_day(hub, clock)
+
+
+def close_the_day(hub: OrderHub, clock: FixedClock) -> None:
+    """The host stores the hub overnight: a snapshot, and the command log behind it."""
+    text = json.dumps(hub.snapshot())
+    log = [json.dumps(c.to_json()) for c in hub.command_log]
+    print("\nend of day:")
+    print(f"  snapshot of the whole hub: {len(text) / 1e6:.1f} MB of JSON")
+    print(f"  command log: {len(log)} commands (the day's every state change)")
+
+    tomorrow = OrderHub.restore(json.loads(text), clock=clock, ids=SequentialIds(prefix="d2"))
+    same = tomorrow.journal.trial_balance("USD") == hub.journal.trial_balance("USD")
+    print(f"  restored from the snapshot, same books: {'yes' if same else 'NO'}")
+    assert same
+    assert list(tomorrow.orders()) == list(hub.orders())
+
+    rebuilt = build_empty_hub(FixedClock(datetime(2030, 1, 1, tzinfo=UTC)))
+    rebuilt.replay(LoggedCommand.from_json(json.loads(entry)) for entry in log)
+    identical = rebuilt.snapshot() == hub.snapshot()
+    print(f"  the log replayed onto an empty hub rebuilds it: {'yes' if identical else 'NO'}")
+    assert identical
 
 
 if __name__ == "__main__":

@@ -453,32 +453,33 @@ def test_logged_commands_have_no_personal_data_in_repr() -> None:
 # -- bad input -------------------------------------------------------------------------------
 
 
+SNAP = {"schema": "orderhub.hub-snapshot", "version": 1}
+
+
 @pytest.mark.parametrize(
     ("data", "field"),
     [
         ([], "data"),
         ({}, "schema"),
         ({"schema": "something-else", "version": 1}, "schema"),
-        ({"schema": "orderhub.hub-snapshot", "version": 2}, "version"),
-        ({"schema": "orderhub.hub-snapshot", "version": 1, "hub": 3}, "hub"),
+        ({**SNAP, "version": 2}, "version"),
+        ({**SNAP, "hub": 3}, "snapshot"),
+        ({**SNAP, "names": [], "hub": 3}, "hub"),
+        ({**SNAP, "names": [["o", "os:system", []]], "hub": {"$o": 0, "v": []}}, "$o"),
+        ({**SNAP, "names": [], "hub": {"$fn": "subprocess:run"}}, "$o"),
+        ({**SNAP, "names": [], "hub": {"$ref": 99}}, "$ref"),
+        ({**SNAP, "names": [], "hub": {"$what": 1}}, "snapshot"),
+        ({**SNAP, "names": [], "hub": {"$o": 5, "v": []}}, "$o"),
+        ({**SNAP, "names": [["e", "orderhub._orders:OrderState", "X"]], "hub": {"$o": 0}}, "$o"),
         (
-            {"schema": "orderhub.hub-snapshot", "version": 1, "hub": {"$o": "os:system", "s": {}}},
-            "$o",
+            {**SNAP, "names": [["o", "orderhub._money:Money", ["amount"]]], "hub": {"$o": 0}},
+            "snapshot",
         ),
         (
-            {"schema": "orderhub.hub-snapshot", "version": 1, "hub": {"$fn": "subprocess:run"}},
-            "$o",
-        ),
-        ({"schema": "orderhub.hub-snapshot", "version": 1, "hub": {"$ref": 99}}, "$ref"),
-        ({"schema": "orderhub.hub-snapshot", "version": 1, "hub": {"$what": 1}}, "snapshot"),
-        (
-            {
-                "schema": "orderhub.hub-snapshot",
-                "version": 1,
-                "hub": {"$o": "orderhub._money:Money", "s": {}},
-            },
+            {**SNAP, "names": [["o", "orderhub._money:Money", []]], "hub": {"$o": 0, "v": []}},
             "hub",
         ),
+        ({**SNAP, "names": [], "hub": {"$m": [1]}}, "$m"),
     ],
 )
 def test_restore_refuses_what_is_not_a_snapshot(data: Any, field: str) -> None:
@@ -490,7 +491,7 @@ def test_restore_refuses_what_is_not_a_snapshot(data: Any, field: str) -> None:
 def test_restore_names_no_module_outside_orderhub() -> None:
     import sys
 
-    data = {"schema": "orderhub.hub-snapshot", "version": 1, "hub": {"$fn": "antigravity:x"}}
+    data = {**SNAP, "names": [], "hub": {"$fn": "antigravity:x"}}
     with pytest.raises(InvalidSnapshot):
         OrderHub.restore(data, clock=FixedClock(T0), ids=SequentialIds())
     assert "antigravity" not in sys.modules

@@ -128,7 +128,7 @@ class PersistCommands:
                 externals.setdefault(id(segment.test), f"segment:{segment.name}")
                 code.append(f"segment:{segment.name}")
         try:
-            data = _snapshot.encode(self, externals)
+            written = _snapshot.encode(self, externals)
         except _snapshot.Unencodable as exc:
             raise InvalidSnapshot(
                 f"holds {type(exc.obj).__qualname__}, which is neither data nor known code",
@@ -140,7 +140,8 @@ class PersistCommands:
             "position": log.seq,
             "code": code,
             "config": config,
-            "hub": data,
+            "names": written["names"],
+            "hub": written["data"],
         }
 
     @classmethod
@@ -203,7 +204,7 @@ class PersistCommands:
             raise InvalidSnapshot(
                 "names code that must be passed to restore", field="code", value=missing
             )
-        hub = _snapshot.decode(data.get("hub"), externals)
+        hub = _snapshot.decode({"names": data.get("names"), "data": data.get("hub")}, externals)
         if not isinstance(hub, cls):
             raise InvalidSnapshot("does not hold a hub", field="hub", value=type(hub).__name__)
         restored: OrderHub = hub  # type: ignore[assignment]

@@ -56,16 +56,23 @@ class LoggedCommand:
     events: int = 0
 
     def to_json(self) -> dict[str, Any]:
-        """This command as JSON-safe data (values written as a hub snapshot writes them)."""
+        """This command as JSON-safe data: ``seq`` and ``command`` in the clear (to filter
+        and read), the rest written as a hub snapshot writes values."""
         from orderhub._snapshot import Unencodable, encode
 
         try:
-            return {name: encode(getattr(self, name), {}) for name in _FIELDS}
+            written = encode({name: getattr(self, name) for name in _FIELDS}, {})
         except Unencodable as exc:
             raise ValidationError(
                 f"holds {type(exc.obj).__qualname__}, which is not data",
-                field=".".join(exc.path) or "args",
+                field=".".join(exc.path[1:]) or "args",
             ) from None
+        return {
+            "seq": self.seq,
+            "command": f"{self.target}.{self.name}" if self.target else self.name,
+            "names": written["names"],
+            "fields": written["data"],
+        }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> LoggedCommand:
@@ -73,21 +80,23 @@ class LoggedCommand:
         :class:`~orderhub.errors.InvalidSnapshot` for anything else."""
         from orderhub._snapshot import decode
 
-        if not isinstance(data, Mapping) or set(data) != set(_FIELDS):
+        if not isinstance(data, Mapping) or set(data) != {"seq", "command", "names", "fields"}:
             raise InvalidSnapshot(
-                f"must be a mapping with exactly {', '.join(_FIELDS)}",
+                "must be what LoggedCommand.to_json wrote",
                 field="command",
                 value=sorted(data) if isinstance(data, Mapping) else type(data).__name__,
             )
-        values = {name: decode(data[name], {}) for name in _FIELDS}
+        values = decode({"names": data["names"], "data": data["fields"]}, {})
+        if not isinstance(values, dict) or set(values) != set(_FIELDS):
+            raise InvalidSnapshot("must hold every field of a command", field="fields")
         for name, kind in _KINDS.items():
             value = values[name]
             if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
                 raise InvalidSnapshot(
                     f"must be {kind.__name__}", field=name, value=type(value).__name__
                 )
-        if values["seq"] < 1 or values["events"] < 0:
-            raise InvalidSnapshot("must not be negative", field="seq", value=values["seq"])
+        if values["seq"] < 1 or values["events"] < 0 or values["seq"] != data["seq"]:
+            raise InvalidSnapshot("is not a valid sequence number", field="seq", value=data["seq"])
         return cls(**values)
 
 

@@ -200,6 +200,7 @@ class Encoder:
         self.externals = dict(externals)
         self.shared: set[int] = set()
         self.numbered: dict[int, int] = {}
+        self.table: dict[tuple[str, str, Any], int] = {}
 
     def count(self, root: Any) -> None:
         """First pass: find the objects reachable more than once (they get an ``$id``)."""
@@ -236,6 +237,8 @@ class Encoder:
         if t is Decimal:
             return {"$dec": str(obj)}
         if t is datetime:
+            if obj.tzinfo is UTC and not obj.fold:  # the common case, written compactly
+                return {"$dt": obj.replace(tzinfo=None).isoformat() + "Z"}
             out: dict[str, Any] = {"$dt": obj.replace(tzinfo=None).isoformat()}
             if obj.tzinfo is not None:
                 out["tz"] = self.encode(obj.tzinfo)
@@ -257,7 +260,7 @@ class Encoder:
             name = _name_of(t)
             if name is None:
                 raise Unencodable(obj)
-            return {"$enum": name, "v": obj.name}
+            return {"$e": self._name(("e", name, obj.name))}
         if t is tuple:
             return {"$t": self._items(obj)}
         if t is frozenset:
@@ -276,11 +279,11 @@ class Encoder:
             # As pairs, never as a JSON object: a store may reorder an object's keys
             # (PostgreSQL's jsonb does), and the order of a dict is part of the hub.
             out = self._numbered(key, {})
-            out["$map"] = self._pairs(obj)
+            out["$m"] = self._pairs(obj)
             return out
         if t is defaultdict:
             out = self._numbered(key, {"$dd": self.encode(obj.default_factory)})
-            out["$map"] = self._pairs(obj)
+            out["$m"] = self._pairs(obj)
             return out
         if t is SortedList or t is SortedKeyList or t is SortedSet or t is SortedDict:
             return self._sorted(key, obj)
@@ -312,9 +315,26 @@ class Encoder:
         return self._instance(key, name, obj)
 
     def _instance(self, key: int, name: str, obj: Any) -> dict[str, Any]:
-        out = self._numbered(key, {"$o": name})
-        out["s"] = {k: self._at(k, v) for k, v in _state(obj)}
+        state = _state(obj)
+        fields = tuple(k for k, _ in state)
+        out = self._numbered(key, {"$o": self._name(("o", name, fields))})
+        out["v"] = [self._at(k, v) for k, v in state]
         return out
+
+    def _name(self, entry: tuple[str, str, Any]) -> int:
+        """The index of a class (with the fields its instances are written with) or of an
+        enum member in the snapshot's table of names: each is named once."""
+        n = self.table.get(entry)
+        if n is None:
+            n = self.table[entry] = len(self.table)
+        return n
+
+    def names(self) -> list[list[Any]]:
+        """The table of names, in index order (JSON-safe)."""
+        return [
+            [kind, name, list(detail) if kind == "o" else detail]
+            for kind, name, detail in self.table
+        ]
 
     def _numbered(self, key: int, out: dict[str, Any]) -> dict[str, Any]:
         """Number a shared object before writing what it holds, so cycles end in a $ref."""
@@ -333,8 +353,13 @@ class Encoder:
     def _items(self, items: Any) -> list[Any]:
         return [self._at(i, v) for i, v in enumerate(items)]
 
-    def _pairs(self, mapping: Any) -> list[list[Any]]:
-        return [[self._at(k, k), self._at(k, v)] for k, v in mapping.items()]
+    def _pairs(self, mapping: Any) -> list[Any]:
+        """A mapping's keys and values, flat: ``[k1, v1, k2, v2, …]``."""
+        out: list[Any] = []
+        for k, v in mapping.items():
+            out.append(self._at(k, k))
+            out.append(self._at(k, v))
+        return out
 
     def _sorted(self, key: int, obj: Any) -> dict[str, Any]:
         t = type(obj)
@@ -359,15 +384,16 @@ def _canonical(items: Any) -> list[Any]:
         return sorted(items, key=repr)
 
 
-def encode(root: Any, externals: Mapping[int, str]) -> Any:
-    """The JSON-safe form of the graph under ``root``.
+def encode(root: Any, externals: Mapping[int, str]) -> dict[str, Any]:
+    """The JSON-safe form of the graph under ``root``: ``{"names": [...], "data": ...}``.
 
     Raises :class:`Unencodable` (with the path) on an object that is neither data nor named
     in ``externals``.
     """
     encoder = Encoder(externals)
     encoder.count(root)
-    return encoder.encode(root)
+    data = encoder.encode(root)
+    return {"names": encoder.names(), "data": data}
 
 
 class Decoder:
@@ -377,6 +403,7 @@ class Decoder:
         self.externals = externals
         self.objects: dict[int, Any] = {}
         self.definitions: dict[int, Any] = {}
+        self.names: list[Any] = []
         self.classes: dict[str, Any] = {}
 
     def decode(self, data: Any) -> Any:
@@ -393,6 +420,12 @@ class Decoder:
             return self.objects[data["$id"]]  # built already, reached first by a $ref
         if "$o" in data:
             return self._instance(data)
+        if "$e" in data:
+            _, name, member = self._entry(data["$e"], "e")
+            try:
+                return self._class(name)[member]
+            except KeyError:
+                raise InvalidSnapshot("no such member", field="$e", value=member) from None
         if not any(k[:1] == "$" for k in data):
             return {k: self.decode(v) for k, v in data.items()}
         if "$ext" in data:
@@ -405,8 +438,11 @@ class Decoder:
         if "$dec" in data:
             return Decimal(data["$dec"])
         if "$dt" in data:
+            text = data["$dt"]
+            if text.endswith("Z"):
+                return datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)
             tz = self.decode(data["tz"]) if "tz" in data else None
-            return datetime.fromisoformat(data["$dt"]).replace(tzinfo=tz, fold=data.get("fold", 0))
+            return datetime.fromisoformat(text).replace(tzinfo=tz, fold=data.get("fold", 0))
         if "$date" in data:
             return date.fromisoformat(data["$date"])
         if "$td" in data:
@@ -419,8 +455,6 @@ class Decoder:
             return timezone(timedelta(days=d, seconds=s, microseconds=us))
         if "$zone" in data:
             return ZoneInfo(data["$zone"])
-        if "$enum" in data:
-            return self._class(data["$enum"])[data["v"]]
         if "$t" in data:
             return tuple(self.decode(v) for v in data["$t"])
         if "$fs" in data:
@@ -433,11 +467,11 @@ class Decoder:
             return out
         if "$dd" in data:
             dd: defaultdict[Any, Any] = self._register(data, defaultdict(self.decode(data["$dd"])))
-            dd.update(self._pairs(data["$map"]))
+            dd.update(self._pairs(data["$m"]))
             return dd
-        if "$map" in data:
+        if "$m" in data:
             m: dict[Any, Any] = self._register(data, {})
-            m.update(self._pairs(data["$map"]))
+            m.update(self._pairs(data["$m"]))
             return m
         if "$fn" in data:
             foreign = _FOREIGN.get(str(data["$fn"]))
@@ -496,8 +530,24 @@ class Decoder:
             self.objects[data["$id"]] = obj
         return obj
 
-    def _pairs(self, pairs: Any) -> list[tuple[Any, Any]]:
-        return [(self.decode(k), self.decode(v)) for k, v in pairs]
+    def _pairs(self, flat: Any) -> list[tuple[Any, Any]]:
+        if type(flat) is not list or len(flat) % 2:
+            raise InvalidSnapshot("must be a flat list of keys and values", field="$m")
+        decode = self.decode
+        return [(decode(flat[i]), decode(flat[i + 1])) for i in range(0, len(flat), 2)]
+
+    def _entry(self, index: Any, kind: str) -> tuple[str, str, Any]:
+        """Entry ``index`` of the table of names, which must be of ``kind``."""
+        try:
+            entry = self.names[index]
+            found, name, detail = entry
+        except (IndexError, TypeError, ValueError):
+            raise InvalidSnapshot(
+                "names nothing in the table", field="$" + kind, value=index
+            ) from None
+        if found != kind or not isinstance(name, str):
+            raise InvalidSnapshot("names the wrong kind of thing", field="$" + kind, value=index)
+        return found, name, detail
 
     def _class(self, name: str) -> Any:
         cls = self.classes.get(name)
@@ -506,14 +556,18 @@ class Decoder:
         return cls
 
     def _instance(self, data: Mapping[str, Any]) -> Any:
-        cls: Any = self._class(data["$o"])
-        if not isinstance(self._class(data["$o"]), type):
-            raise InvalidSnapshot("is not a class", field="$o", value=data["$o"])
+        _, name, fields = self._entry(data["$o"], "o")
+        cls: Any = self._class(name)
+        if not isinstance(cls, type) or issubclass(cls, enum.Enum):
+            raise InvalidSnapshot("is not a class", field="$o", value=name)
+        values = data["v"]
+        if type(fields) is not list or type(values) is not list or len(fields) != len(values):
+            raise InvalidSnapshot("fields and values do not match", field="$o", value=name)
         obj = cls.__new__(cls)
         self._register(data, obj)
         setter: Callable[[Any, str, Any], None] = object.__setattr__
-        for name, value in data["s"].items():
-            setter(obj, name, self.decode(value))
+        for field, value in zip(fields, values, strict=True):
+            setter(obj, str(field), self.decode(value))
         return obj
 
 
@@ -526,11 +580,18 @@ _SORTED: dict[str, Any] = {
 
 
 def decode(data: Any, externals: Mapping[str, Any]) -> Any:
-    """The graph ``data`` was written from, with ``externals`` put back in place."""
+    """The graph :func:`encode` wrote to ``data``, with ``externals`` put back in place."""
+    if not isinstance(data, Mapping) or not isinstance(data.get("names"), list):
+        raise InvalidSnapshot(
+            "must be written by orderhub ({'names': [...], 'data': ...})",
+            field="snapshot",
+            value=type(data).__name__,
+        )
     try:
         decoder = Decoder(externals)
-        decoder.index(data)
-        return decoder.decode(data)
+        decoder.names = data["names"]
+        decoder.index(data.get("data"))
+        return decoder.decode(data.get("data"))
     except InvalidSnapshot:
         raise
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
