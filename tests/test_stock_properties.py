@@ -16,6 +16,7 @@ from hypothesis.stateful import (
     rule,
 )
 
+from orderhub._firstfit import _FirstFit
 from orderhub._stock import (
     InsufficientStock,
     Movement,
@@ -23,7 +24,6 @@ from orderhub._stock import (
     StockBook,
     StockPosition,
     Supply,
-    _FirstFit,
 )
 from orderhub.errors import InvalidQuantity
 from orderhub.testing import FixedClock, SequentialIds

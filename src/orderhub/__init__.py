@@ -32,8 +32,10 @@ from orderhub._fulfilment import (
     Shipment,
     ShipmentLine,
 )
-from orderhub._hub import Captured, OrderHub
-from orderhub._hub_cash import ReturnAuthorization, Shipped
+from orderhub._hub import OrderHub
+from orderhub._hub_capture import Captured
+from orderhub._hub_cash import Shipped
+from orderhub._hub_returns import ReturnAuthorization
 from orderhub._identity import AttributeValue, CustomerIdentity, normalise_email, normalise_phone
 from orderhub._insight import CustomerView, Insights
 from orderhub._insight_forecast import (

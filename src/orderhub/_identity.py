@@ -107,7 +107,7 @@ _NORMALISERS: tuple[tuple[str, Any], ...] = (
 
 def _identity_problems(identity: Any, *, apply: bool) -> list[OrderhubError]:
     """Normalise the identity's fields (in place when ``apply``) and collect the errors."""
-    # serialization._trusted_specs makes these checks too (tests/test_structure_fastpath.py).
+    # _serialization_classes._trusted_specs makes these checks too (test_structure_fastpath).
     errors: list[OrderhubError] = []
     for field, normalise in _NORMALISERS:
         value = getattr(identity, field, None)

@@ -21,7 +21,7 @@ from orderhub import events as _events
 from orderhub._billing import Invoice
 from orderhub._customers import Customer
 from orderhub._fulfilment import Shipment
-from orderhub._hub_cash import ReturnAuthorization
+from orderhub._hub_returns import ReturnAuthorization
 from orderhub._insight_forecast import DemandSeries, check_bucket, check_day
 from orderhub._insight_profiles import Profile, _Store, day_of, facts_of, profile_of
 from orderhub._insight_rfm import (

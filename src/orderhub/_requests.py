@@ -162,7 +162,7 @@ class LineRequest:
 
 
 def _line_problems(line: Any) -> list[OrderhubError]:
-    # serialization._trusted_specs makes these checks too (tests/test_structure_fastpath.py).
+    # _serialization_classes._trusted_specs makes these checks too (test_structure_fastpath).
     errors: list[OrderhubError] = []
     sku = getattr(line, "sku", ABSENT)
     if sku is not ABSENT and (not isinstance(sku, str) or not sku.strip()):
@@ -204,7 +204,7 @@ class CaptureContext:
 
 
 def _context_problems(context: Any) -> list[OrderhubError]:
-    # serialization._trusted_specs makes these checks too (tests/test_structure_fastpath.py).
+    # _serialization_classes._trusted_specs makes these checks too (test_structure_fastpath).
     return [
         ValidationError("must be a non-empty string or None", field=name, value=value)
         for name in _CONTEXT_TEXT
@@ -303,7 +303,7 @@ class OrderRequest:
 
 
 def _request_problems(r: Any) -> list[OrderhubError]:
-    # serialization._trusted_specs makes these checks too (tests/test_structure_fastpath.py).
+    # _serialization_classes._trusted_specs makes these checks too (test_structure_fastpath).
     # One pass over the whole request (cheaper than a validator per field); every bad
     # field is reported.
     errors: list[OrderhubError] = []

@@ -14,17 +14,27 @@ The book reads the injected clock only to timestamp movements and reservations.
 
 from __future__ import annotations
 
-import enum
 import heapq
-from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from operator import attrgetter
-from typing import Any, Generic, TypeVar
 
 import attrs
 from sortedcontainers import SortedList
 
+from orderhub._firstfit import _FirstFit
+from orderhub._stock_values import (
+    Movement,
+    MovementKind,
+    Reservation,
+    ReserveRequest,
+    StockPosition,
+    Supply,
+    SupplyKind,
+    _opt_text,
+    _positive,
+    _text,
+)
 from orderhub._values import aware
 from orderhub.errors import (
     DuplicateId,
@@ -49,308 +59,6 @@ __all__ = [
     "UnknownReservation",
     "UnknownSupply",
 ]
-
-
-# -- validation helpers ------------------------------------------------------------------------
-
-
-def _text(value: object, field: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationError("must be a non-empty string", field=field, value=value)
-    return value
-
-
-def _opt_text(value: object, field: str) -> str | None:
-    if value is None:
-        return None
-    return _text(value, field)
-
-
-def _positive(value: object, field: str = "quantity", entity_id: str | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise InvalidQuantity(
-            "must be a positive integer", field=field, value=value, entity_id=entity_id
-        )
-    return value
-
-
-def _v_text(_: object, a: attrs.Attribute[Any], value: object) -> None:
-    _text(value, a.alias or a.name)
-
-
-def _v_positive(_: object, a: attrs.Attribute[Any], value: object) -> None:
-    _positive(value, a.alias or a.name)
-
-
-def _v_count(_: object, a: attrs.Attribute[Any], value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidQuantity("must be a non-negative integer", field=a.alias, value=value)
-
-
-def _v_day(_: object, a: attrs.Attribute[Any], value: object) -> None:
-    # A datetime is a date too, but the two do not compare: refuse it.
-    if not isinstance(value, date) or isinstance(value, datetime):
-        raise ValidationError("must be a date (not a datetime)", field=a.alias, value=value)
-
-
-def _v_supply_kind(_: object, a: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, SupplyKind):
-        raise ValidationError("must be a SupplyKind", field="kind", value=value)
-
-
-# -- values ------------------------------------------------------------------------------------
-
-
-class MovementKind(enum.Enum):
-    """Why a movement changed stock."""
-
-    RECEIVE = "receive"
-    """Goods received (a delivery, or a supply arriving): on-hand up."""
-    ADJUST = "adjust"
-    """A correction with a reason (a count, damage, shrinkage): on-hand up or down."""
-    RESERVE = "reserve"
-    """Units held for an order line: reserved up."""
-    RELEASE = "release"
-    """Held units given back (cancellation, re-routing, expiry): reserved down."""
-    SHIP = "ship"
-    """Held units shipped: on-hand and reserved down."""
-    TRANSFER_OUT = "transfer_out"
-    """Units sent to another location: on-hand down here."""
-    TRANSFER_IN = "transfer_in"
-    """Units from another location: on-hand up here."""
-    RETURN = "return"
-    """Units a customer sent back, restocked: on-hand up."""
-
-
-@attrs.frozen(kw_only=True)
-class Movement:
-    """One entry of the stock ledger: a change of on-hand and/or reserved at one position.
-
-    ``seq`` numbers the ledger from 1; ``reference`` links the movement to what caused it
-    (a reservation id for reserve/release/ship, a supply id for a supply's arrival, or
-    whatever the caller passed); ``at`` is the clock's time when it was booked.
-    """
-
-    seq: int
-    location_id: str
-    sku: str
-    kind: MovementKind
-    on_hand_delta: int
-    reserved_delta: int
-    reason: str | None = None
-    reference: str | None = None
-    at: datetime
-
-
-@attrs.frozen(kw_only=True)
-class StockPosition:
-    """On-hand and reserved units of one SKU at one location."""
-
-    location_id: str
-    sku: str
-    on_hand: int
-    reserved: int
-
-    @property
-    def available(self) -> int:
-        """Units that can still be reserved: on-hand − reserved (never negative)."""
-        return self.on_hand - self.reserved
-
-
-@attrs.frozen(kw_only=True)
-class ReserveRequest:
-    """Ask to hold ``quantity`` units of ``sku`` at ``location_id`` for line ``line_no``."""
-
-    location_id: str = attrs.field(validator=_v_text)
-    sku: str = attrs.field(validator=_v_text)
-    quantity: int = attrs.field(validator=_v_positive)
-    line_no: int = attrs.field(validator=_v_positive)
-
-
-@attrs.frozen(kw_only=True)
-class Reservation:
-    """Units held at one location for one order line.
-
-    Each of the ``quantity`` units is, in the end, either released (given back) or consumed
-    (shipped), exactly once; ``remaining`` are still held. ``expires_at`` (optional) is when
-    :meth:`StockBook.expire` gives the remaining units back.
-    """
-
-    id: str
-    order_id: str
-    line_no: int
-    location_id: str
-    sku: str
-    quantity: int
-    released: int = 0
-    consumed: int = 0
-    expires_at: datetime | None = None
-    created_at: datetime
-
-    @property
-    def remaining(self) -> int:
-        """Units still held: quantity − released − consumed."""
-        return self.quantity - self.released - self.consumed
-
-    @property
-    def is_live(self) -> bool:
-        """True while some units are still held."""
-        return self.remaining > 0
-
-
-class SupplyKind(enum.Enum):
-    """Where incoming supply comes from."""
-
-    PURCHASE_ORDER = "purchase_order"
-    TRANSFER = "transfer"
-
-
-@attrs.frozen(kw_only=True)
-class Supply:
-    """Units of ``sku`` expected at ``location_id`` on ``expected``: a purchase order or an
-    inbound transfer.
-
-    ``received`` units have arrived (they are on hand now); ``outstanding`` = quantity −
-    received are still to come. ``committed`` units are promised to backordered lines (see
-    :meth:`StockBook.commitments`); a promise stands until the hub settles it with
-    :meth:`StockBook.uncommit_supply` — typically right after an arrival, when it reserves
-    the arrived units for the lines that were promised them. An arrival is counted against
-    the free units first, so ``uncommitted`` = max(0, outstanding − committed): the units
-    still to come that nobody has been promised, which is all new promises may take.
-    """
-
-    id: str = attrs.field(validator=_v_text)
-    sku: str = attrs.field(validator=_v_text)
-    location_id: str = attrs.field(validator=_v_text)
-    quantity: int = attrs.field(validator=_v_positive)
-    expected: date = attrs.field(validator=_v_day)
-    kind: SupplyKind = attrs.field(default=SupplyKind.PURCHASE_ORDER, validator=_v_supply_kind)
-    committed: int = attrs.field(default=0, validator=_v_count)
-    received: int = attrs.field(default=0, validator=_v_count)
-
-    def __attrs_post_init__(self) -> None:
-        if self.committed > self.quantity or self.received > self.quantity:
-            raise InvalidQuantity(
-                "committed and received may not exceed the quantity",
-                field="quantity",
-                value=(self.quantity, self.committed, self.received),
-                entity_id=self.id,
-            )
-
-    @property
-    def outstanding(self) -> int:
-        """Units still to arrive: quantity − received."""
-        return self.quantity - self.received
-
-    @property
-    def uncommitted(self) -> int:
-        """Units still to arrive that no backorder is promised: max(0, outstanding − committed)."""
-        return max(0, self.quantity - self.received - self.committed)
-
-
-# -- the first-fit index -----------------------------------------------------------------------
-
-_K = TypeVar("_K", str, tuple[date, str])
-
-
-class _FirstFit(Generic[_K]):
-    """Keys in ascending order, each with a positive amount; finds the first key whose amount
-    is at least a quantity.
-
-    The keys are kept in sorted blocks of at most ``2 * _LOAD``, each block with its largest
-    amount, so that a query skips the blocks that cannot serve it without looking at their
-    keys: worst case O(n / _LOAD + _LOAD), and one block and one key in the common case
-    where the first candidate has enough. Setting an amount costs a bisection plus
-    O(_LOAD) list work (a new key, or a lowered block maximum); a key whose amount drops to
-    zero leaves. The design is that of ``sortedcontainers.SortedList``, with the maxima added.
-    """
-
-    _LOAD = 64
-
-    __slots__ = ("_amounts", "_blocks", "_firsts", "_keys", "_maxes")
-
-    def __init__(self) -> None:
-        self._amounts: dict[_K, int] = {}
-        self._keys: list[list[_K]] = []
-        self._blocks: list[list[int]] = []  # amounts, parallel to _keys
-        self._firsts: list[_K] = []  # first key of each block
-        self._maxes: list[int] = []  # largest amount of each block
-
-    def __len__(self) -> int:
-        return len(self._amounts)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._amounts
-
-    def __iter__(self) -> Iterator[_K]:
-        for keys in self._keys:
-            yield from keys
-
-    def get(self, key: _K) -> int:
-        """The amount of ``key``; 0 when it is not held."""
-        return self._amounts.get(key, 0)
-
-    def first_at_least(self, quantity: int) -> _K | None:
-        """The smallest key whose amount is at least ``quantity``, or None."""
-        for i, largest in enumerate(self._maxes):
-            if largest >= quantity:
-                for j, amount in enumerate(self._blocks[i]):
-                    if amount >= quantity:
-                        return self._keys[i][j]
-        return None
-
-    def set(self, key: _K, amount: int) -> None:
-        """Give ``key`` the ``amount``; zero or less removes it."""
-        old = self._amounts.get(key)
-        if amount <= 0:
-            if old is not None:
-                self._remove(key, old)
-            return
-        self._amounts[key] = amount
-        if old is not None:
-            i = self._block_of(key)
-            self._blocks[i][bisect_left(self._keys[i], key)] = amount
-            if amount >= self._maxes[i]:
-                self._maxes[i] = amount
-            elif old == self._maxes[i]:
-                self._maxes[i] = max(self._blocks[i])
-            return
-        if not self._keys:
-            self._keys.append([key])
-            self._blocks.append([amount])
-            self._firsts.append(key)
-            self._maxes.append(amount)
-            return
-        i = self._block_of(key)
-        keys, amounts = self._keys[i], self._blocks[i]
-        j = bisect_left(keys, key)
-        keys.insert(j, key)
-        amounts.insert(j, amount)
-        self._firsts[i] = keys[0]
-        self._maxes[i] = max(self._maxes[i], amount)
-        if len(keys) > 2 * self._LOAD:
-            half = len(keys) // 2
-            self._keys[i : i + 1] = [keys[:half], keys[half:]]
-            self._blocks[i : i + 1] = [amounts[:half], amounts[half:]]
-            self._firsts[i : i + 1] = [keys[0], keys[half]]
-            self._maxes[i : i + 1] = [max(amounts[:half]), max(amounts[half:])]
-
-    def _block_of(self, key: _K) -> int:
-        return max(0, bisect_right(self._firsts, key) - 1)
-
-    def _remove(self, key: _K, old: int) -> None:
-        del self._amounts[key]
-        i = self._block_of(key)
-        keys, amounts = self._keys[i], self._blocks[i]
-        j = bisect_left(keys, key)
-        del keys[j]
-        del amounts[j]
-        if not keys:
-            del self._keys[i], self._blocks[i], self._firsts[i], self._maxes[i]
-            return
-        self._firsts[i] = keys[0]
-        if old == self._maxes[i]:
-            self._maxes[i] = max(amounts)
 
 
 # -- the stock book ----------------------------------------------------------------------------

@@ -56,7 +56,7 @@ def non_empty_text(value: object, field: str, *, sensitive: bool = False) -> str
 
 
 def _geo_problems(point: Any) -> list[OrderhubError]:
-    # serialization._trusted_specs makes these checks too (tests/test_structure_fastpath.py).
+    # _serialization_classes._trusted_specs makes these checks too (test_structure_fastpath).
     errors: list[OrderhubError] = []
     for name, limit in (("latitude", 90), ("longitude", 180)):
         value = getattr(point, name, ABSENT)
@@ -123,7 +123,7 @@ _OPTIONAL_ADDRESS_TEXT = ("postal_code", "line2", "region", "name", "company", "
 
 
 def _address_problems(address: Any) -> list[OrderhubError]:
-    # serialization._trusted_specs makes these checks too (tests/test_structure_fastpath.py).
+    # _serialization_classes._trusted_specs makes these checks too (test_structure_fastpath).
     errors: list[OrderhubError] = []
     for name in ("line1", "city"):
         value = getattr(address, name, ABSENT)

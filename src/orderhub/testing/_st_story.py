@@ -17,8 +17,10 @@ from hypothesis.errors import InvalidArgument
 from orderhub._catalog import Item
 from orderhub._currencies import MINOR_UNITS
 from orderhub._fulfilment import FulfillmentOrder, FulfillmentState, PickList
-from orderhub._hub import Captured, OrderHub
-from orderhub._hub_cash import ReturnAuthorization, Shipped
+from orderhub._hub import OrderHub
+from orderhub._hub_capture import Captured
+from orderhub._hub_cash import Shipped
+from orderhub._hub_returns import ReturnAuthorization
 from orderhub._identity import AttributeValue, CustomerIdentity
 from orderhub._money import Money
 from orderhub._network import Capability, Location, LocationKind
