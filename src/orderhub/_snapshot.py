@@ -112,6 +112,15 @@ class Unencodable(Exception):
         self.path: list[str] = []
 
 
+def _set_slots(obj: Any, slots: tuple[str, ...]) -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
+    for slot in slots:
+        value = getattr(obj, slot, _MISSING)
+        if value is not _MISSING:
+            out.append((slot, value))
+    return out
+
+
 _SLOTS: dict[type, tuple[str, ...]] = {}
 _MISSING: Any = object()
 
@@ -129,13 +138,23 @@ def _slots_of(t: type) -> tuple[str, ...]:
     return slots
 
 
+_GETTERS: dict[type, Any] = {}
+
+
 def _state(obj: Any) -> list[tuple[str, Any]]:
     """The instance attributes of ``obj``: its ``__dict__`` and every slot that is set."""
-    out: list[tuple[str, Any]] = []
-    for slot in _slots_of(type(obj)):
-        value = getattr(obj, slot, _MISSING)
-        if value is not _MISSING:
-            out.append((slot, value))
+    slots = _slots_of(type(obj))
+    out: list[tuple[str, Any]]
+    if len(slots) > 1:
+        getter = _GETTERS.get(type(obj))
+        if getter is None:
+            getter = _GETTERS[type(obj)] = operator.attrgetter(*slots)
+        try:
+            out = list(zip(slots, getter(obj), strict=True))  # every slot set: one C call
+        except AttributeError:
+            out = _set_slots(obj, slots)
+    else:
+        out = _set_slots(obj, slots)
     d = getattr(obj, "__dict__", None)
     if d:
         # By name: the order attributes were set in is not part of the object, and the
