@@ -230,19 +230,20 @@ class Allocator:
                 )
         for b in plan.backorders:
             backordered[b.line_no] += b.quantity
-        updated = order
+        changes: dict[int, dict[str, int]] = {}
         for line in order.lines:
             n = line.line_no
             if allocated[n] or backordered[n]:
                 q = line.quantities
-                updated = updated._with_quantities(
-                    n,
-                    open=q.open - allocated[n] - backordered[n],
-                    allocated=q.allocated + allocated[n],
-                    backordered=q.backordered + backordered[n],
-                )
-                if backordered[n]:
-                    self._wait(updated, n, line.sku)
+                changes[n] = {
+                    "open": q.open - allocated[n] - backordered[n],
+                    "allocated": q.allocated + allocated[n],
+                    "backordered": q.backordered + backordered[n],
+                }
+        updated = order._with_line_quantities(changes) if changes else order
+        for n in changes:
+            if backordered[n]:
+                self._wait(updated, n, updated.lines[n - 1].sku)
         today = self._capacity[now.date()]
         for loc in {a.location_id for a in plan.assignments}:
             today[loc] += 1

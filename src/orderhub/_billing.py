@@ -20,6 +20,7 @@ import attrs
 
 from orderhub._money import Money
 from orderhub._orders import OrderLine
+from orderhub._statemachine import conforms
 from orderhub._tax import (
     TaxMode,
     TaxPolicy,
@@ -89,6 +90,24 @@ def _money(value: object, field: str, currency: str, entity_id: str | None = Non
     shown: dict[str, Any] = {"field": field, "value": str(value), "entity_id": entity_id}
     _require(value.currency == currency, f"must be in {currency}", CurrencyMismatch, **shown)
     _require(not value.is_negative, "must not be negative", **shown)
+    return value
+
+
+def _checked_money(
+    value: object, field: str, currency: str, entity_id: str | None = None
+) -> Money:
+    """:func:`_money`'s checks and errors, the error's details built only on failure (for
+    the hub's own hot path)."""
+    if not isinstance(value, Money):
+        raise ValidationError("must be Money", field=field, value=value, entity_id=entity_id)
+    if value.currency != currency:
+        raise CurrencyMismatch(
+            f"must be in {currency}", field=field, value=str(value), entity_id=entity_id
+        )
+    if value.is_negative:
+        raise ValidationError(
+            "must not be negative", field=field, value=str(value), entity_id=entity_id
+        )
     return value
 
 
@@ -168,25 +187,27 @@ class BillableLine:
         )
         price = self.unit_price
         _require(isinstance(price, Money), "must be Money", field="unit_price", value=price)
-        for name in ("unit_price", "line_discount", "order_discount"):
-            _money(getattr(self, name), name, price.currency, where)
-        for name in ("ordered", "shipped_before", "shipped_now"):
-            _count(getattr(self, name), name, where)
-        _require(
-            self.shipped_before + self.shipped_now <= self.ordered,
-            "shipped before and now must not exceed the ordered quantity",
-            InvalidQuantity,
-            field="shipped_now",
-            value=self.shipped_now,
-            entity_id=where,
-        )
-        _require(
-            self.discount_total <= price * self.ordered,
-            "the discounts exceed the line's value",
-            field="line_discount",
-            value=str(self.discount_total),
-            entity_id=where,
-        )
+        currency = price.currency
+        _checked_money(price, "unit_price", currency, where)
+        _checked_money(self.line_discount, "line_discount", currency, where)
+        _checked_money(self.order_discount, "order_discount", currency, where)
+        _count(self.ordered, "ordered", where)
+        _count(self.shipped_before, "shipped_before", where)
+        _count(self.shipped_now, "shipped_now", where)
+        if self.shipped_before + self.shipped_now > self.ordered:
+            raise InvalidQuantity(
+                "shipped before and now must not exceed the ordered quantity",
+                field="shipped_now",
+                value=self.shipped_now,
+                entity_id=where,
+            )
+        if not self.discount_total <= price * self.ordered:
+            raise ValidationError(
+                "the discounts exceed the line's value",
+                field="line_discount",
+                value=str(self.discount_total),
+                entity_id=where,
+            )
 
     @classmethod
     def of(cls, line: OrderLine, *, shipped_now: int, shipped_before: int = 0) -> BillableLine:
@@ -287,6 +308,18 @@ def _sum(amounts: Iterable[Money], currency: str) -> Money:
     return total
 
 
+# The content (lines, currency, totals, kind, tax mode) of the last document that passed
+# its content checks, held so that a copy of it (attrs.evolve with a new id, number or
+# shipment) is not checked line by line again. Compared by identity: the values are
+# immutable, and holding them keeps their ids from being reused.
+_checked_content: tuple[Any, ...] | None = None
+
+
+def _remember_checked(content: tuple[Any, ...]) -> None:
+    global _checked_content
+    _checked_content = content
+
+
 @attrs.frozen(kw_only=True)
 class Invoice:
     """An invoice or a credit note, as an immutable document.
@@ -339,6 +372,47 @@ class Invoice:
             value=str(self.due_on),
             entity_id=eid,
         )
+        checked = _checked_content
+        if (
+            checked is not None
+            and self.lines is checked[0]
+            and self.currency is checked[1]
+            and self.net_total is checked[2]
+            and self.tax_total is checked[3]
+            and self.grand_total is checked[4]
+            and self.kind is checked[5]
+            and self.tax_mode is checked[6]
+        ):
+            # The very lines and totals of the document checked last: a copy of it with a
+            # new id, number or shipment (the hub numbers its draft invoice so). Every one
+            # of these values is immutable, so they still pass; only the credits check
+            # below depends on the rest.
+            self._check_credits(eid)
+            return
+        self._check_content(eid)
+        _remember_checked(
+            (
+                self.lines,
+                self.currency,
+                self.net_total,
+                self.tax_total,
+                self.grand_total,
+                self.kind,
+                self.tax_mode,
+            )
+        )
+
+    def _check_credits(self, eid: str | None) -> None:
+        is_invoice = self.kind is InvoiceKind.INVOICE
+        _require(
+            is_invoice == (self.credits is None),
+            "a credit note names the invoice it credits, an invoice none",
+            field="credits",
+            value=self.credits,
+            entity_id=eid,
+        )
+
+    def _check_content(self, eid: str | None) -> None:
         lines = self.lines
         _require(
             isinstance(lines, tuple)
@@ -371,14 +445,8 @@ class Invoice:
                 value=str(total),
                 entity_id=eid,
             )
+        self._check_credits(eid)
         is_invoice = self.kind is InvoiceKind.INVOICE
-        _require(
-            is_invoice == (self.credits is None),
-            "a credit note names the invoice it credits, an invoice none",
-            field="credits",
-            value=self.credits,
-            entity_id=eid,
-        )
         exclusive = self.tax_mode is TaxMode.EXCLUSIVE
         for line in lines:
             _require(
@@ -474,7 +542,9 @@ def build_invoice(
         ("rounding", rounding, TaxRounding),
         ("terms", terms, PaymentTerms),
     ):
-        _require(isinstance(arg, kind), f"must be a {kind.__name__}", field=name, value=arg)
+        ok = conforms(arg, kind) if kind is TaxPolicy else isinstance(arg, kind)
+        if not ok:
+            raise ValidationError(f"must be a {kind.__name__}", field=name, value=arg)
     _require(
         isinstance(lines, Sequence)
         and not isinstance(lines, str)
@@ -488,36 +558,46 @@ def build_invoice(
     )
     currency = lines[0].currency
     for line in lines:
-        _require(
-            line.currency == currency,
-            f"every line must be in {currency}",
-            CurrencyMismatch,
-            field="unit_price",
-            value=str(line.unit_price),
-            entity_id=f"line {line.line_no}",
-        )
+        if line.currency != currency:
+            raise CurrencyMismatch(
+                f"every line must be in {currency}",
+                field="unit_price",
+                value=str(line.unit_price),
+                entity_id=f"line {line.line_no}",
+            )
     numbers = [line.line_no for line in lines]
     _require(
         len(set(numbers)) == len(numbers), "line numbers repeat", field="lines", value=numbers
     )
 
-    gross = [line.gross_now.minor_units for line in billable]
-    discount = [line.discount_now.minor_units for line in billable]
+    grosses = [line.gross_now for line in billable]
+    gross = [g.minor_units for g in grosses]
+    discount = [_discount_now_units(line) for line in billable]
     bases = [g - d for g, d in zip(gross, discount, strict=True)]
     rates = []
     for line in billable:
         answer = tax.rate(
             country=ship_to_country, region=ship_to_region, category=line.category, on=issued_on
         )
-        rates.append(check_rate(answer, f"tax rate of line {line.line_no}"))
+        if answer.__class__ is Decimal and answer.is_finite() and not answer < 0:
+            rates.append(answer)  # what check_rate returns for a valid rate: the rate itself
+        else:
+            rates.append(check_rate(answer, f"tax rate of line {line.line_no}"))
     taxes = line_taxes(bases, rates, mode, rounding, currency)
 
-    def m(units: int) -> Money:
-        return Money.from_minor(units, currency)
+    zero = Money.zero(currency)
 
+    def m(units: int) -> Money:
+        return zero if units == 0 else Money.from_minor(units, currency)
+
+    # Equal amounts share one (immutable) Money: gross is the gross_now computed above, a
+    # net equal to it (no discount) is that same value, and so is a total equal to the net.
     out = []
-    for line, g, d, b, r, t in zip(billable, gross, discount, bases, rates, taxes, strict=True):
+    for line, gm, g, d, b, r, t in zip(
+        billable, grosses, gross, discount, bases, rates, taxes, strict=True
+    ):
         net = b if mode is TaxMode.EXCLUSIVE else b - t
+        net_m = gm if net == g else m(net)
         out.append(
             InvoiceLine(
                 line_no=line.line_no,
@@ -525,12 +605,12 @@ def build_invoice(
                 description=line.description,
                 quantity=line.shipped_now,
                 unit_price=line.unit_price,
-                gross=m(g),
+                gross=gm,
                 discount=m(d),
-                net=m(net),
+                net=net_m,
                 tax_rate=r,
                 tax=m(t),
-                total=m(net + t),
+                total=net_m if t == 0 else m(net + t),
             )
         )
     return _document(
@@ -548,9 +628,23 @@ def build_invoice(
     )
 
 
+def _discount_now_units(line: BillableLine) -> int:
+    """``line.discount_now`` in minor units: :func:`discount_share` of the line's discounts,
+    without checking again the quantities the line checked when it was made."""
+    if not line.shipped_now:
+        return 0
+    units = line.discount_total.minor_units
+    before, now, ordered = line.shipped_before, line.shipped_now, line.ordered
+    return cumulative_share(units, before + now, ordered) - cumulative_share(
+        units, before, ordered
+    )
+
+
 def _document(*, kind: InvoiceKind, lines: tuple[InvoiceLine, ...], **fields: Any) -> Invoice:
     currency: str = fields["currency"]
-    terms: PaymentTerms = fields.pop("terms", PaymentTerms())
+    terms: PaymentTerms | None = fields.pop("terms", None)
+    if terms is None:
+        terms = PaymentTerms()
     issued_on: date = fields["issued_on"]
     net = _sum((line.net for line in lines), currency)
     tax = _sum((line.tax for line in lines), currency)

@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from orderhub._effects import Effect
+from orderhub._effects import Effect, EffectKind
 from orderhub.ports import Failed, Outcome, Rejected, Succeeded
 
 if TYPE_CHECKING:
@@ -20,10 +20,15 @@ if TYPE_CHECKING:
 __all__ = ["AsyncDriver", "SyncDriver"]
 
 
+# Per effect kind, looked up once: the port that carries it out and the adapter method.
+_PORT: dict[EffectKind, str] = {kind: kind.port for kind in EffectKind}
+_METHOD: dict[EffectKind, str] = {kind: kind.value for kind in EffectKind}
+
+
 def _adapter_for(
     effect: Effect, erps: Mapping[str, Any], fulfillment: Mapping[str, Any], finance: Any
 ) -> Any:
-    port = effect.kind.port
+    port = _PORT[effect.kind]
     if port == "erp":
         return erps.get(effect.target)
     if port == "fulfillment":
@@ -72,7 +77,7 @@ class SyncDriver:
         if adapter is None:
             return Failed(f"no adapter registered for {effect.kind.port} {effect.target!r}")
         try:
-            method = getattr(adapter, effect.kind.value)
+            method = getattr(adapter, _METHOD[effect.kind])
             return _as_outcome(method(effect.payload, effect.idempotency_key))
         except Exception as e:  # an adapter that raises is a retryable failure
             return Failed(f"{type(e).__name__}: {e}")
@@ -81,13 +86,17 @@ class SyncDriver:
         """Carry out every due effect, round after round, until none is due (effects
         waiting for a retry later on the clock stay pending). Returns the calls made."""
         calls = 0
+        hub, call = self.hub, self.call
         for _ in range(max_rounds):
-            due = self.hub.pending_effects()
+            due = hub.pending_effects()
             if not due:
                 break
+            resolve = hub.resolve
             for effect in due:
-                self.hub.resolve(effect, self.call(effect))
-                calls += 1
+                # By id: the hub looks the effect up anyway, and a command log then holds
+                # the id, not the superseded snapshot of the effect (payload and all).
+                resolve(effect.id, call(effect))
+            calls += len(due)
         return calls
 
 
@@ -114,7 +123,7 @@ class AsyncDriver:
         if adapter is None:
             return Failed(f"no adapter registered for {effect.kind.port} {effect.target!r}")
         try:
-            method = getattr(adapter, effect.kind.value)
+            method = getattr(adapter, _METHOD[effect.kind])
             return _as_outcome(await method(effect.payload, effect.idempotency_key))
         except Exception as e:  # an adapter that raises is a retryable failure
             return Failed(f"{type(e).__name__}: {e}")
@@ -128,6 +137,6 @@ class AsyncDriver:
                 break
             outcomes = await asyncio.gather(*(self.call(e) for e in due))
             for effect, outcome in zip(due, outcomes, strict=True):
-                self.hub.resolve(effect, outcome)
+                self.hub.resolve(effect.id, outcome)  # by id: see SyncDriver.run
                 calls += 1
         return calls

@@ -6,12 +6,13 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from datetime import datetime
+from operator import attrgetter
 from typing import Final
 
 import attrs
 
 from orderhub._orders import OrderLine
-from orderhub._statemachine import StateTable
+from orderhub._statemachine import StateTable, evolver
 from orderhub._values import Address
 from orderhub.errors import NotFound
 from orderhub.ports import IdFactory
@@ -117,7 +118,7 @@ class FulfillmentOrder:
         if self.state is target and target is not FulfillmentState.PARTIALLY_SHIPPED:
             return self
         FULFILLMENT_STATES.check(self.state, target, self.id)
-        return attrs.evolve(self, state=target)
+        return _evolve_fo(self, state=target)
 
 
 @attrs.frozen(kw_only=True)
@@ -284,16 +285,17 @@ class FulfillmentBook:
         now: datetime,
     ) -> None:
         """``quantity`` units of ``line`` were allocated at ``location_id``."""
-        pending = next(
-            (
-                fo
-                for fo in reversed(self.of_order(order_id))
-                if fo.location_id == location_id
+        pending = None
+        orders, sealed = self._orders, self._sealed
+        for fo_id in reversed(self._of_order.get(order_id, ())):
+            fo = orders[fo_id]
+            if (
+                fo.location_id == location_id
                 and fo.state is FulfillmentState.PENDING
-                and fo.id not in self._sealed
-            ),
-            None,
-        )
+                and fo_id not in sealed
+            ):
+                pending = fo
+                break
         if pending is None:
             pending = FulfillmentOrder(
                 id=self._ids.new_id("fulfillment"),
@@ -307,7 +309,7 @@ class FulfillmentBook:
         lines = list(pending.lines)
         for i, fl in enumerate(lines):
             if fl.line_no == line.line_no:
-                lines[i] = attrs.evolve(fl, quantity=fl.quantity + quantity)
+                lines[i] = _evolve_line(fl, quantity=fl.quantity + quantity)
                 break
         else:
             lines.append(
@@ -318,8 +320,8 @@ class FulfillmentBook:
                     quantity=quantity,
                 )
             )
-            lines.sort(key=lambda fl: fl.line_no)
-        self.put(attrs.evolve(pending, lines=tuple(lines)))
+            lines.sort(key=_line_no)
+        self.put(_evolve_fo(pending, lines=tuple(lines)))
 
     def remove(
         self,
@@ -349,6 +351,11 @@ class FulfillmentBook:
             if not fo.to_ship:
                 fo = attrs.evolve(fo, state=_closed_state(fo, rejected))
             self.put(fo)
+
+
+_line_no = attrgetter("line_no")
+_evolve_fo = evolver(FulfillmentOrder)
+_evolve_line = evolver(FulfillmentLine)
 
 
 def _closed_state(fo: FulfillmentOrder, rejected: bool) -> FulfillmentState:

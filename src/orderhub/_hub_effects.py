@@ -7,16 +7,17 @@ actions without knowing about adapters.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from orderhub._effects import Effect, EffectKind, EffectStatus, Outbox, RetryPolicy
-from orderhub._fulfilment import FulfillmentState
+from orderhub._fulfilment import FulfillmentOrder, FulfillmentState
 from orderhub._journal import JournalEntry
 from orderhub._orders import ORDER_STATES, HoldKind, Order, OrderState
+from orderhub._statemachine import evolver
 from orderhub.errors import NotFound, ValidationError
 from orderhub.events import (
     CreditNoteIssued,
@@ -41,10 +42,58 @@ if TYPE_CHECKING:
 __all__ = ["EffectCommands"]
 
 
-def _plain(obj: Any) -> Any:
-    from orderhub import serialization
+_unstructure: Callable[[Any], Any] | None = None
 
-    return serialization.unstructure(obj)
+
+def _plain(obj: Any) -> Any:
+    """``obj`` as JSON-safe data (:func:`orderhub.serialization.unstructure`)."""
+    global _unstructure
+    if _unstructure is None:  # imported late: serialization imports the hub's modules
+        from orderhub.serialization import unstructure
+
+        _unstructure = unstructure
+    return _unstructure(obj)
+
+
+def _sales_order(order: Order, fos: Sequence[FulfillmentOrder]) -> dict[str, Any]:
+    """A sales order's payload: the order, the lines routed to the ERP, their fulfilment
+    orders."""
+    return {
+        "order": _plain(order),
+        "lines": [
+            {"line_no": fl.line_no, "sku": fl.sku, "quantity": fl.quantity}
+            for fo in fos
+            for fl in fo.lines
+        ],
+        "fulfillment_orders": [fo.id for fo in fos],
+    }
+
+
+# What each kind of event asks of the outbox (the events of other kinds ask nothing).
+_ROUTED, _INVOICED, _CREDITED, _PAID, _WITHDRAWN, _CANCELLED = range(6)
+_DISPATCH: tuple[tuple[type[Event] | tuple[type[Event], ...], int], ...] = (
+    (OrderRouted, _ROUTED),
+    (InvoiceIssued, _INVOICED),
+    (CreditNoteIssued, _CREDITED),
+    (PaymentRecorded, _PAID),
+    ((OrderLineCancelled, ReservationsExpired), _WITHDRAWN),
+    (OrderCancelled, _CANCELLED),
+)
+_ROLE_OF: dict[type, int | None] = {}
+
+
+def _role(cls: type) -> int | None:
+    """The role of events of class ``cls`` (the first of :data:`_DISPATCH` it is an
+    instance of), looked up once per class."""
+    try:
+        return _ROLE_OF[cls]
+    except KeyError:
+        role = next((r for base, r in _DISPATCH if issubclass(cls, base)), None)
+        _ROLE_OF[cls] = role
+        return role
+
+
+_evolve_effect = evolver(Effect)
 
 
 class EffectCommands:
@@ -74,7 +123,12 @@ class EffectCommands:
     # -- deriving effects ----------------------------------------------------------------
 
     def _emit(
-        self, kind: EffectKind, target: str, subject_id: str, payload: Any, key: str
+        self,
+        kind: EffectKind,
+        target: str,
+        subject_id: str,
+        payload: Mapping[str, Any],
+        key: str,
     ) -> None:
         now = self._now()
         self._outbox.add(
@@ -93,9 +147,14 @@ class EffectCommands:
     def _effects_for(self, events: Sequence[Event]) -> None:
         """Derive the outside actions of what just happened."""
         for e in events:
-            if isinstance(e, OrderRouted):
+            role = _role(e.__class__)
+            if role is None:
+                continue
+            if role == _ROUTED:
+                assert isinstance(e, OrderRouted)
                 self._effects_for_routing(e.order_id)
-            elif isinstance(e, InvoiceIssued):
+            elif role == _INVOICED:
+                assert isinstance(e, InvoiceIssued)
                 invoice = self._invoices[e.invoice_id]
                 erp = self._erp_of_shipment(e.shipment_id, e.order_id)
                 self._emit(
@@ -105,7 +164,8 @@ class EffectCommands:
                     _plain(invoice),
                     f"invoice:{e.invoice_id}",
                 )
-            elif isinstance(e, CreditNoteIssued):
+            elif role == _CREDITED:
+                assert isinstance(e, CreditNoteIssued)
                 note = self._invoices[e.credit_note_id]
                 invoice = self._invoices[e.invoice_id]
                 erp = self._erp_of_shipment(invoice.shipment_id, e.order_id)
@@ -116,7 +176,8 @@ class EffectCommands:
                     _plain(note),
                     f"credit-note:{e.credit_note_id}",
                 )
-            elif isinstance(e, PaymentRecorded):
+            elif role == _PAID:
+                assert isinstance(e, PaymentRecorded)
                 self._emit(
                     EffectKind.POST_PAYMENT,
                     self._default_erp,
@@ -124,9 +185,11 @@ class EffectCommands:
                     _plain(e),
                     f"payment:{e.payment_id}",
                 )
-            elif isinstance(e, (OrderLineCancelled, ReservationsExpired)):
+            elif role == _WITHDRAWN:
+                assert isinstance(e, (OrderLineCancelled, ReservationsExpired))
                 self._effects_for_withdrawn(e.order_id)
-            elif isinstance(e, OrderCancelled):
+            else:
+                assert isinstance(e, OrderCancelled)
                 for erp in self._submitted.get(e.order_id, ()):
                     self._emit(
                         EffectKind.CANCEL_ORDER,
@@ -164,15 +227,7 @@ class EffectCommands:
                     _plain(customer),
                     f"customer:{customer.id}:{erp}",
                 )
-            payload = {
-                "order": _plain(order),
-                "lines": [
-                    {"line_no": fl.line_no, "sku": fl.sku, "quantity": fl.quantity}
-                    for fo in fos
-                    for fl in fo.lines
-                ],
-                "fulfillment_orders": [fo.id for fo in fos],
-            }
+            payload = _sales_order(order, fos)
             self._emit(EffectKind.SUBMIT_ORDER, erp, order_id, payload, f"submit:{order_id}:{erp}")
         for fo in new:
             self._released_fos.add(fo.id)
@@ -256,7 +311,7 @@ class EffectCommands:
             return ()
         now = self._now()
         if isinstance(outcome, Succeeded):
-            done = attrs.evolve(
+            done = _evolve_effect(
                 current,
                 status=EffectStatus.SUCCEEDED,
                 reference=outcome.reference,
@@ -266,7 +321,7 @@ class EffectCommands:
             return self._succeeded(done)
         attempts = current.attempts + 1
         if isinstance(outcome, Failed) and not self._retry.gives_up(attempts):
-            later = attrs.evolve(
+            later = _evolve_effect(
                 current,
                 attempts=attempts,
                 last_error=outcome.reason,
@@ -275,7 +330,12 @@ class EffectCommands:
             self._outbox.put(current, later)
             return ()
         status = EffectStatus.REJECTED if isinstance(outcome, Rejected) else EffectStatus.ABANDONED
-        ended = attrs.evolve(current, status=status, attempts=attempts, last_error=outcome.reason)
+        ended = _evolve_effect(
+            current,
+            status=status,
+            attempts=attempts,
+            last_error=outcome.reason,
+        )
         self._outbox.put(current, ended)
         return self._compensate(ended, now)
 

@@ -42,6 +42,7 @@ import attrs
 
 from orderhub._billing import Invoice, InvoiceKind
 from orderhub._money import Money, exact_add, exact_sub, minor_units
+from orderhub._statemachine import conforms
 from orderhub.errors import CurrencyMismatch, DuplicateId, NotFound, ValidationError
 
 __all__ = [
@@ -307,9 +308,9 @@ class RecogniseOnDelivery:
 
 
 def _policy(policy: object) -> RevenuePolicy:
-    if not isinstance(policy, RevenuePolicy):
+    if not conforms(policy, RevenuePolicy):
         raise ValidationError("must be a RevenuePolicy", field="policy", value=policy)
-    return policy
+    return policy  # type: ignore[return-value]
 
 
 def _document(invoice: object, kind: InvoiceKind) -> Invoice:
@@ -492,14 +493,16 @@ def entry_for_payment(
             entity_id=entry_id,
         )
     holder = Account.DEFERRED_REVENUE if prepayment else Account.CUSTOMER_CREDIT
+    discount = a["discount"]
+    settled = a["applied"] if discount.is_zero else a["applied"] + discount
     return _entry(
         entry_id,
         on,
         EntryKind.PAYMENT,
         [
             (Account.CASH, a["amount"], True),
-            (Account.DISCOUNTS_ALLOWED, a["discount"], True),
-            (Account.ACCOUNTS_RECEIVABLE, a["applied"] + a["discount"], False),
+            (Account.DISCOUNTS_ALLOWED, discount, True),
+            (Account.ACCOUNTS_RECEIVABLE, settled, False),
             (holder, rest, False),
         ],
         reference,

@@ -11,7 +11,7 @@ import attrs
 
 from orderhub._money import Money
 from orderhub._requests import CaptureContext, Discount, ServiceLevel
-from orderhub._statemachine import StateTable
+from orderhub._statemachine import StateTable, evolver
 from orderhub._values import Address, Channel
 from orderhub.errors import IllegalTransition, InvalidQuantity, ValidationError
 
@@ -248,7 +248,7 @@ class Order:
         if self.state is target:
             return self
         ORDER_STATES.check(self.state, target, self.id)
-        return attrs.evolve(self, state=target)
+        return _evolve_order(self, state=target)
 
     def _check_lines_changeable(self) -> None:
         if self.state not in _CHANGEABLE:
@@ -260,11 +260,28 @@ class Order:
             )
 
     def _with_quantities(self, line_no: int, **quantities: int) -> Order:
-        line = self.lines[line_no - 1]
-        q = attrs.evolve(line.quantities, **quantities)
         lines = list(self.lines)
-        lines[line_no - 1] = attrs.evolve(line, quantities=q)
-        return attrs.evolve(self, lines=tuple(lines))
+        line = lines[line_no - 1]
+        lines[line_no - 1] = _evolve_line(
+            line, quantities=_evolve_quantities(line.quantities, **quantities)
+        )
+        return _evolve_order(self, lines=tuple(lines))
+
+    def _with_line_quantities(self, changes: Mapping[int, Mapping[str, int]]) -> Order:
+        """The order with the quantities of several lines changed at once: {line no:
+        {quantity name: new value}} (each line's quantities are checked as always)."""
+        lines = list(self.lines)
+        for line_no, quantities in changes.items():
+            line = lines[line_no - 1]
+            lines[line_no - 1] = _evolve_line(
+                line, quantities=_evolve_quantities(line.quantities, **quantities)
+            )
+        return _evolve_order(self, lines=tuple(lines))
+
+
+_evolve_quantities = evolver(LineQuantities)
+_evolve_line = evolver(OrderLine)
+_evolve_order = evolver(Order)
 
 
 def _sum(amounts: Any, currency: str) -> Money:

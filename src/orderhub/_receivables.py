@@ -84,6 +84,7 @@ from orderhub._receivables_state import (
     receivable_view,
     spread,
     statement_lines,
+    view_money,
 )
 from orderhub._receivables_values import (
     DEFAULT_BUCKETS,
@@ -336,7 +337,7 @@ class Receivables(LedgerCore):
             amount=amount,
             issued_on=issued_on,
             applications=applications_view(src),
-            unapplied=Money.from_minor(rest, cur),
+            unapplied=view_money(rest, cur),
         )
         src.result = result
         return result
@@ -416,9 +417,8 @@ class Receivables(LedgerCore):
                         self._apply(src, item, applied, disc, received)
                         rest -= applied
         else:
-            items = acct.open
-            while rest and items:
-                item = items[0]
+            while rest and acct.open:  # read afresh: applying may replace the list
+                item = acct.open[0]
                 applied, disc = portion(item, rest, received)
                 self._apply(src, item, applied, disc, received)
                 rest -= applied
@@ -430,7 +430,7 @@ class Receivables(LedgerCore):
             amount=amount,
             received_on=received_on,
             applications=applications_view(src),
-            unapplied=Money.from_minor(rest, cur),
+            unapplied=view_money(rest, cur),
         )
         src.result = result
         return result
@@ -459,9 +459,8 @@ class Receivables(LedgerCore):
 
         made: list[tuple[Source, Applied]] = []
         for acct in chosen:
-            items = acct.open
-            while acct.credits and items:
-                self._apply_credits(acct, items[0], day, made)
+            while acct.credits and acct.open:  # read afresh: applying may replace the list
+                self._apply_credits(acct, acct.open[0], day, made)
         return tuple(application_view(src, entry) for src, entry in made)
 
     def write_off(
@@ -513,6 +512,8 @@ class Receivables(LedgerCore):
             on=on,
             reason=why,
         )
+        if not isinstance(inv.write_offs, list):
+            inv.write_offs = []
         inv.write_offs.append(result)
         return result
 
@@ -625,6 +626,8 @@ class Receivables(LedgerCore):
             src, held = next(iter(acct.credits.items()))
             take = min(rest, held)
             self._take_credit(acct, src, take)
+            if not isinstance(src.refunds, list):
+                src.refunds = []
             src.refunds.append((refund, take))
             shares.append(
                 RefundShare(

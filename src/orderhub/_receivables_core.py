@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from sortedcontainers import SortedKeyList
+
 from orderhub._receivables_index import DayTree
 from orderhub._receivables_state import (
     Account,
@@ -21,6 +23,7 @@ from orderhub._receivables_state import (
     Source,
     check_currency,
     check_text,
+    open_order,
     portion,
 )
 from orderhub._receivables_values import CreditKind, EntryKind, UnknownInvoice, UnknownPayment
@@ -146,11 +149,23 @@ class LedgerCore:
             assert acct.by_issue is not None
             acct.by_issue.add(item.issued, delta)
         if not old:
-            acct.open.add(item)
+            items = acct.open
+            if not items:
+                acct.open = (item,)
+            elif items.__class__ is tuple:
+                acct.open = SortedKeyList((*items, item), key=open_order)
+            else:
+                items.add(item)
             if acct.by_due is None and len(acct.open) > self._promote_at:
                 self._promote(acct)
         elif not new:
-            acct.open.remove(item)
+            items = acct.open
+            if items.__class__ is tuple:
+                acct.open = tuple(i for i in items if i is not item)
+            else:
+                items.remove(item)
+                if not items:
+                    acct.open = ()
 
     def _promote(self, acct: Account) -> None:
         # The account has grown large: give it aging trees of its own.

@@ -14,8 +14,6 @@ from datetime import date, datetime
 from operator import attrgetter
 from typing import Any, Final
 
-from sortedcontainers import SortedKeyList
-
 from orderhub._currencies import MINOR_UNITS
 from orderhub._money import Money
 from orderhub._receivables_index import DayTree
@@ -59,6 +57,7 @@ __all__ = [
     "receivable_view",
     "spread",
     "statement_lines",
+    "view_money",
 ]
 
 # -- validation helpers ------------------------------------------------------------------------
@@ -174,7 +173,10 @@ class Account:
         self.customer_id = customer_id
         self.currency = currency
         self.book = book
-        self.open: Any = SortedKeyList(key=open_order)  # its items with open > 0
+        # Its items with open > 0, in open_order: a tuple of none or one (most accounts,
+        # most of the time, hold no more), a SortedKeyList from two on. Read it afresh
+        # after every change: a change may replace it.
+        self.open: Any = ()
         self.by_due: DayTree | None = None
         self.by_issue: DayTree | None = None
         self.credits: dict[Source, int] = {}  # source → unapplied units, oldest first
@@ -200,7 +202,7 @@ class InvoiceRecord:
         self.number = number
         self.request = request
         self.items: list[ItemState] = []
-        self.write_offs: list[WriteOff] = []
+        self.write_offs: Sequence[WriteOff] = ()  # a list from the first write-off on
         self.result: tuple[Application, ...] = ()  # credit applied as it was booked
 
 
@@ -287,7 +289,8 @@ class Source:
         self.request = request
         # (item, applied, discount, day ordinal), every application ever made from it
         self.applications: list[Applied] = []
-        self.refunds: list[tuple[RefundRecord, int]] = []  # refunded shares of its credit
+        # refunded shares of its credit; a list from the first refund on
+        self.refunds: Sequence[tuple[RefundRecord, int]] = ()
         self.result: PaymentApplication | CreditNoteApplication | None = None
         self.reversal: PaymentReversal | None = None
 
@@ -364,13 +367,27 @@ def portion(item: ItemState, credit: int, day: int) -> tuple[int, int]:
     return (need, disc) if credit >= need else (credit, 0)
 
 
+_ZERO: dict[str, Money] = {}
+
+
+def view_money(units: int, currency: str) -> Money:
+    """``Money.from_minor(units, currency)``; zero (most of a view's amounts) made once per
+    currency and shared, as Money is immutable."""
+    if units == 0:
+        zero = _ZERO.get(currency)
+        if zero is None:
+            zero = _ZERO[currency] = Money.from_minor(0, currency)
+        return zero
+    return Money.from_minor(units, currency)
+
+
 def item_view(item: ItemState) -> OpenItem:
     """The frozen view of an item."""
     cur = item.account.currency
     inv = item.invoice
 
     def m(units: int) -> Money:
-        return Money.from_minor(units, cur)
+        return view_money(units, cur)
 
     if inv is None:
         kind, number, instalment = ItemKind.REFUND, None, None
@@ -401,24 +418,31 @@ def item_view(item: ItemState) -> OpenItem:
 def receivable_view(inv: InvoiceRecord) -> Receivable:
     """The frozen view of an invoice, its amounts summed over its items."""
     items = tuple(item_view(item) for item in inv.items)
-    cur = inv.account.currency
-
-    def total(attr: str) -> Money:
-        return Money.from_minor(sum(getattr(item, attr) for item in inv.items), cur)
-
     request = inv.request
+    if len(items) == 1:  # one item (no instalments): its amounts are the invoice's
+        (only,) = items
+        amount, open_, credited = only.amount, only.open, only.credited
+        paid, discounted, written_off = only.paid, only.discounted, only.written_off
+    else:
+        cur = inv.account.currency
+
+        def total(attr: str) -> Money:
+            return view_money(sum(getattr(item, attr) for item in inv.items), cur)
+
+        amount, open_, credited = total("amount"), total("open"), total("credited")
+        paid, discounted, written_off = total("paid"), total("discounted"), total("written_off")
     return Receivable(
         invoice_id=inv.id,
         customer_id=inv.account.customer_id,
         number=inv.number,
         issued_on=date.fromordinal(request[4]),
         due_on=date.fromordinal(request[5]),
-        amount=total("amount"),
-        open=total("open"),
-        credited=total("credited"),
-        paid=total("paid"),
-        discounted=total("discounted"),
-        written_off=total("written_off"),
+        amount=amount,
+        open=open_,
+        credited=credited,
+        paid=paid,
+        discounted=discounted,
+        written_off=written_off,
         items=items,
     )
 
@@ -439,8 +463,8 @@ def application_view(src: Source, entry: Applied) -> Application:
         kind=ItemKind.INVOICE if inv is not None else ItemKind.REFUND,
         document_id=item.doc,
         instalment=item.seq + 1 if inv is not None and inv.request[8] else None,
-        applied=Money.from_minor(applied, cur),
-        discount=Money.from_minor(disc, cur),
+        applied=view_money(applied, cur),
+        discount=view_money(disc, cur),
         on=date.fromordinal(day),
     )
 

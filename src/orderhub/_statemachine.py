@@ -1,16 +1,71 @@
-"""State machines as data: one table of legal transitions per lifecycle."""
+"""State machines as data: one table of legal transitions per lifecycle; and the one way
+the aggregates make their next snapshot (:func:`evolver`)."""
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
-from typing import Generic, TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any, Final, Generic, TypeVar
+
+import attrs
 
 from orderhub.errors import IllegalTransition
 
-__all__ = ["StateTable"]
+__all__ = ["StateTable", "conforms", "evolver"]
 
 S = TypeVar("S", bound=enum.Enum)
+T = TypeVar("T")
+
+_NONE: Final[frozenset[Any]] = frozenset()
+
+
+def evolver(cls: type[T]) -> Callable[..., T]:
+    """``attrs.evolve`` for instances of ``cls``, compiled once for the class.
+
+    ``replace(inst, **changes)`` is ``cls(...)`` with every ``__init__`` argument taken from
+    ``inst`` except those in ``changes``: the class's own ``__init__`` runs, so every
+    converter, validator and check runs exactly as with :func:`attrs.evolve` (an unknown
+    name is a ``TypeError`` too). It only skips ``evolve``'s look-up of the fields on every
+    call, which the hot paths of the hub pay thousands of times per batch. An instance of a
+    subclass goes through :func:`attrs.evolve`.
+    """
+    fields = [a for a in attrs.fields(cls) if a.init]  # type: ignore[arg-type]
+    params = (", *" if fields else "") + "".join(f", {a.alias}=_M" for a in fields)
+    args = ", ".join(f"{a.alias}=inst.{a.name} if {a.alias} is _M else {a.alias}" for a in fields)
+    given = "".join(f"({a.alias!r}, {a.alias}), " for a in fields)
+    source = (
+        f"def replace(inst, /{params}):\n"
+        "    if inst.__class__ is not cls:\n"
+        f"        changes = {{k: v for k, v in ({given}) if v is not _M}}\n"
+        "        return _evolve(inst, **changes)\n"
+        f"    return cls({args})\n"
+    )
+    namespace: dict[str, Any] = {"cls": cls, "_M": object(), "_evolve": attrs.evolve}
+    exec(compile(source, f"<evolver {cls.__qualname__}>", "exec"), namespace)
+    replace: Callable[..., T] = namespace["replace"]
+    replace.__doc__ = f"attrs.evolve for {cls.__qualname__} (see orderhub._statemachine.evolver)."
+    return replace
+
+
+_CONFORMING: set[tuple[type, type]] = set()
+
+
+def conforms(obj: object, protocol: type) -> bool:
+    """``isinstance(obj, protocol)`` for a runtime-checkable ``protocol``, remembered per class.
+
+    The check of a protocol looks up each of its members on ``obj``, which is slow on a
+    hot path. For an object without a ``__dict__`` (a slotted class: its members are its
+    class's, for every instance) a positive answer holds for every instance of the class,
+    so it is remembered; anything else is checked every time.
+    """
+    key = (obj.__class__, protocol)
+    if key in _CONFORMING:
+        return True
+    if not isinstance(obj, protocol):
+        return False
+    if not hasattr(obj, "__dict__"):
+        _CONFORMING.add(key)
+    return True
 
 
 class StateTable(Generic[S]):
@@ -32,7 +87,7 @@ class StateTable(Generic[S]):
 
     def can(self, source: S, target: S) -> bool:
         """True when moving from ``source`` to ``target`` is legal."""
-        return target in self._transitions.get(source, frozenset())
+        return target in self._transitions.get(source, _NONE)
 
     def is_final(self, state: S) -> bool:
         """True when no transition leaves ``state``."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
@@ -144,16 +144,18 @@ class NetworkView:
         ``drop_ship_vendor`` is given, that vendor's drop shippers follow, each with
         :data:`UNLIMITED` availability.
         """
-        network = self._network
+        known = self._network._locations  # one look-up per position: known, and which
         excluded = self._excluded
         held = self._held
         out: list[tuple[Location, int]] = []
         for position in self._stock.locations_with(sku):
             location_id = position.location_id
-            if location_id in excluded or location_id not in network:
-                continue
-            location = network.get(location_id)
-            if not location.tracks_stock:
+            location = known.get(location_id)
+            if (
+                location is None
+                or (excluded and location_id in excluded)
+                or not location.tracks_stock
+            ):
                 continue
             available = position.available
             if held:
@@ -163,6 +165,44 @@ class NetworkView:
         if drop_ship_vendor is not None:
             out.extend((loc, UNLIMITED) for loc in self.drop_shippers(drop_ship_vendor))
         return tuple(out)
+
+    def _gather(
+        self,
+        sku: str,
+        drop_ship_vendor: str | None,
+        locations: dict[str, Location],
+        left: dict[tuple[str, str], int],
+        accepts: Callable[[Location], bool] | None,
+    ) -> None:
+        """What :meth:`candidates` returns, entered straight into a routing run's tables
+        (``locations`` by id, units ``left`` by (location id, SKU)) for the locations
+        ``accepts`` takes (all, when None): routing's hot path, without the tuples."""
+        known = self._network._locations
+        excluded = self._excluded
+        held = self._held
+        for position in self._stock.locations_with(sku):
+            location_id = position.location_id
+            location = known.get(location_id)
+            if (
+                location is None
+                or (excluded and location_id in excluded)
+                or not location.tracks_stock
+            ):
+                continue
+            available = position.available
+            if held:
+                available -= held.get((location_id, sku), 0)
+            if available > 0 and (accepts is None or accepts(location)):
+                if location_id not in locations:
+                    locations[location_id] = location
+                left[(location_id, sku)] = available
+        if drop_ship_vendor is not None:
+            for location in self.drop_shippers(drop_ship_vendor):
+                if accepts is None or accepts(location):
+                    location_id = location.id
+                    if location_id not in locations:
+                        locations[location_id] = location
+                    left[(location_id, sku)] = UNLIMITED
 
     def available(self, location_id: str, sku: str, *, drop_ship_vendor: str | None = None) -> int:
         """Units of ``sku`` available at ``location_id`` for this view (0 if excluded).

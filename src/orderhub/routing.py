@@ -23,6 +23,8 @@ A :class:`RoutingStrategy` turns an order and a :class:`NetworkView` into a
 
 from __future__ import annotations
 
+import functools
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
@@ -33,7 +35,7 @@ import attrs
 from orderhub._money import Money
 from orderhub._network import Capability, Location
 from orderhub._orders import Order, OrderLine
-from orderhub._values import Channel
+from orderhub._values import Channel, GeoPoint
 from orderhub._view import UNLIMITED, NetworkView
 from orderhub.errors import CurrencyMismatch, InvalidQuantity, ValidationError
 
@@ -97,7 +99,10 @@ def _v_positive(_: object, a: attrs.Attribute[Any], value: object) -> None:
         raise InvalidQuantity("must be a positive integer", field=a.alias, value=value)
 
 
+@functools.cache
 def _tuple_of(kind: type | tuple[type, ...], name: str) -> Callable[[Any], tuple[Any, ...]]:
+    """The converter of a field that holds a tuple of ``kind`` (made once per field)."""
+
     def convert(value: Any) -> tuple[Any, ...]:
         if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
             raise ValidationError("must be a sequence", field=name, value=value)
@@ -425,6 +430,53 @@ def _distance_km(location: Location, order: Order) -> float | None:
     return location.geo.distance_km(ship_to.geo)
 
 
+_SPHERICAL: dict[tuple[float, float], tuple[float, float, float]] = {}
+
+
+def _spherical(point: GeoPoint) -> tuple[float, float, float]:
+    """(latitude, longitude, cos latitude) of ``point`` in radians."""
+    lat = math.radians(point.latitude)
+    return lat, math.radians(point.longitude), math.cos(lat)
+
+
+def _location_spherical(point: GeoPoint) -> tuple[float, float, float]:
+    """:func:`_spherical` of a location's position, remembered: a network has few."""
+    key = (point.latitude, point.longitude)
+    found = _SPHERICAL.get(key)
+    if found is None:
+        found = _spherical(point)
+        if len(_SPHERICAL) < 10_000:
+            _SPHERICAL[key] = found
+    return found
+
+
+def _nearest_candidates(locations: list[Location], order: Order) -> list[Location]:
+    """The locations among which the nearest to ``order``'s ship-to is (by
+    :class:`ByDistance`'s key, then id): those whose haversine term is within a relative
+    1e-9 of the smallest, far wider than any rounding of the distance, so that ranking
+    just them by their exact key picks what ranking all of them would. Computing the term
+    from remembered radians costs a fraction of an exact distance. Anything unusual (no
+    ship-to position, a location without one, another point class) keeps every location.
+    """
+    ship_to = order.ship_to
+    target = ship_to.geo if ship_to is not None else None
+    if target is None or type(target) is not GeoPoint:
+        return locations
+    lat2, lon2, cos2 = _spherical(target)
+    sin = math.sin
+    terms = []
+    for location in locations:
+        geo = location.geo
+        if geo is None or type(geo) is not GeoPoint:
+            return locations
+        lat1, lon1, cos1 = _location_spherical(geo)
+        terms.append(sin((lat2 - lat1) / 2) ** 2 + cos1 * cos2 * sin((lon2 - lon1) / 2) ** 2)
+    if not all(map(math.isfinite, terms)):
+        return locations
+    limit = min(terms) * (1 + 1e-9)
+    return [location for location, h in zip(locations, terms, strict=True) if h <= limit]
+
+
 @attrs.frozen
 class ByDistance:
     """Nearest first by great-circle distance to the ship-to point; locations or orders
@@ -609,11 +661,20 @@ class _Run:
         self.groups = list(groups.values())
         self.locations: dict[str, Location] = {}
         self.left: dict[tuple[str, str], int] = {}
-        for g in self.groups:
-            for location, available in view.candidates(g.sku, drop_ship_vendor=g.vendor):
-                if self.accepts(location):
-                    self.locations.setdefault(location.id, location)
-                    self.left[(location.id, g.sku)] = available
+        locations, left = self.locations, self.left
+        accepts = self.accepts if filters else None
+        if type(view) is NetworkView:  # the hub's own view: straight into the tables
+            for g in self.groups:
+                view._gather(g.sku, g.vendor, locations, left, accepts)
+        else:
+            for g in self.groups:
+                sku = g.sku
+                for location, available in view.candidates(sku, drop_ship_vendor=g.vendor):
+                    if accepts is None or accepts(location):
+                        location_id = location.id
+                        if location_id not in locations:
+                            locations[location_id] = location
+                        left[(location_id, sku)] = available
         self.shipments: dict[str, dict[str, int]] = {}
         self.reasons: dict[str, str] = {}
         self.waits: dict[str, list[tuple[Supply | None, int, str]]] = {}
@@ -639,6 +700,9 @@ class _Run:
 
     def _key(self, rankers: Sequence[Ranker]) -> Callable[[Location], tuple[Any, ...]]:
         order, view = self.order, self.view
+        if len(rankers) == 1:
+            (ranker,) = rankers
+            return lambda loc: (ranker.key(loc, order, view), loc.id)
         return lambda loc: (*(r.key(loc, order, view) for r in rankers), loc.id)
 
     def ranked(self, rankers: Sequence[Ranker]) -> list[Location]:
@@ -647,12 +711,20 @@ class _Run:
 
     def best_single(self, rankers: Sequence[Ranker]) -> Location | None:
         """The best-ranked candidate that fills every open unit alone, if any."""
-        full = [loc for loc in self.locations.values() if self.fills_all(loc.id)]
-        return min(full, key=self._key(rankers)) if full else None
-
-    def fills_all(self, location_id: str) -> bool:
+        needs = [(g.sku, g.need) for g in self.groups if g.need]
         left = self.left
-        return all(left.get((location_id, g.sku), 0) >= g.need for g in self.groups if g.need)
+        full = []
+        for location_id, location in self.locations.items():
+            for sku, need in needs:
+                if left.get((location_id, sku), 0) < need:
+                    break
+            else:
+                full.append(location)
+        if not full:
+            return None
+        if len(full) > 1 and len(rankers) == 1 and type(rankers[0]) is ByDistance:
+            full = _nearest_candidates(full, self.order)
+        return min(full, key=self._key(rankers))
 
     def offer(self, location_id: str, *, whole: bool) -> dict[str, int]:
         """What ``location_id`` could take of the remaining demand (``whole``: only SKUs it
