@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
@@ -21,6 +21,10 @@ its own vendor: the vendor's stock is not in the hub's books, so it is taken as 
 
 _EMPTY: Mapping[str, int] = MappingProxyType({})
 _EMPTY_HELD: Mapping[tuple[str, str], int] = MappingProxyType({})
+
+
+def _location_id(location: Location) -> str:
+    return location.id
 
 
 def _ids(value: object, field: str) -> frozenset[str]:
@@ -202,6 +206,91 @@ class NetworkView:
                     location_id = location.id
                     if location_id not in locations:
                         locations[location_id] = location
+                    left[(location_id, sku)] = UNLIMITED
+
+    def _filling(
+        self,
+        needs: Sequence[tuple[str, str | None, int]],
+        accepts: Callable[[Location], bool] | None,
+    ) -> list[Location]:
+        """The locations that :meth:`_gather` would enter (for the locations ``accepts``
+        takes) with at least ``units`` of every ``(sku, drop_ship_vendor, units)`` of
+        ``needs``, in the order it would enter them: routing's way to a single location
+        that fills an order, looking only at the first SKU's positions with enough of it
+        and the others' at those locations, never gathering every candidate."""
+        (sku0, vendor0, need0), *rest = needs
+        index = self._stock._available  # location id → units available (> 0), per SKU
+        first = index.get(sku0)
+        others: list[tuple[str, Mapping[str, int], int]] = []
+        for sku, _, need in rest:
+            fit = index.get(sku)
+            if fit is None:
+                first = None  # no tracked location has any: only drop shippers may fill
+                break
+            others.append((sku, fit._amounts, need))
+        out: list[Location] = []
+        if first is not None:
+            known = self._network._locations
+            excluded = self._excluded
+            held = self._held
+            for location_id, n in first._amounts.items():
+                if n < need0:
+                    continue
+                for _, amounts, need in others:
+                    if amounts.get(location_id, 0) < need:
+                        break
+                else:
+                    location = known.get(location_id)
+                    if (
+                        location is None
+                        or (excluded and location_id in excluded)
+                        or not location.tracks_stock
+                    ):
+                        continue
+                    if held and (
+                        n - held.get((location_id, sku0), 0) < need0
+                        or any(
+                            amounts[location_id] - held.get((location_id, sku), 0) < need
+                            for sku, amounts, need in others
+                        )
+                    ):
+                        continue
+                    if accepts is None or accepts(location):
+                        out.append(location)
+            out.sort(key=_location_id)  # the index's order: by location id
+        if vendor0 is not None and all(vendor == vendor0 for _, vendor, _ in rest):
+            # a drop shipper has unlimited units of its vendor's items, and none of others
+            out.extend(
+                location
+                for location in self.drop_shippers(vendor0)
+                if accepts is None or accepts(location)
+            )
+        return out
+
+    def _enter(
+        self,
+        location: Location,
+        skus: Iterable[tuple[str, str | None]],
+        locations: dict[str, Location],
+        left: dict[tuple[str, str], int],
+    ) -> None:
+        """Enter what :meth:`_gather` would for one known, not excluded ``location`` its
+        ``accepts`` takes, for each ``(sku, drop_ship_vendor)`` of ``skus``."""
+        location_id = location.id
+        locations[location_id] = location
+        if location.tracks_stock:
+            index = self._stock._available
+            held = self._held
+            for sku, _ in skus:
+                fit = index.get(sku)
+                available = 0 if fit is None else fit.get(location_id)
+                if held:
+                    available -= held.get((location_id, sku), 0)
+                if available > 0:
+                    left[(location_id, sku)] = available
+        else:
+            for sku, vendor in skus:
+                if vendor is not None and vendor == location.vendor:
                     left[(location_id, sku)] = UNLIMITED
 
     def available(self, location_id: str, sku: str, *, drop_ship_vendor: str | None = None) -> int:

@@ -420,6 +420,19 @@ class HasCapacity:
         return left is None or left > 0
 
 
+_PURE_FILTERS: frozenset[type] = frozenset(
+    {HasCapability, ServesShipTo, ForChannel, OwnedBy, HasCapacity}
+)
+"""The built-in filters: cheap and pure, so a routing run may ask them about only the
+locations it looks at, in any order."""
+
+
+def _can_defer(view: NetworkView, filters: Sequence[LocationFilter]) -> bool:
+    """Whether a routing run may gather its candidates only when it needs them all: over
+    the hub's own view, with built-in filters only."""
+    return type(view) is NetworkView and all(type(f) in _PURE_FILTERS for f in filters)
+
+
 # -- rankers -----------------------------------------------------------------------------
 
 
@@ -430,50 +443,49 @@ def _distance_km(location: Location, order: Order) -> float | None:
     return location.geo.distance_km(ship_to.geo)
 
 
-_SPHERICAL: dict[tuple[float, float], tuple[float, float, float]] = {}
+_UNIT: dict[str, tuple[GeoPoint, float, float, float]] = {}
 
 
-def _spherical(point: GeoPoint) -> tuple[float, float, float]:
-    """(latitude, longitude, cos latitude) of ``point`` in radians."""
-    lat = math.radians(point.latitude)
-    return lat, math.radians(point.longitude), math.cos(lat)
-
-
-def _location_spherical(point: GeoPoint) -> tuple[float, float, float]:
-    """:func:`_spherical` of a location's position, remembered: a network has few."""
-    key = (point.latitude, point.longitude)
-    found = _SPHERICAL.get(key)
-    if found is None:
-        found = _spherical(point)
-        if len(_SPHERICAL) < 10_000:
-            _SPHERICAL[key] = found
-    return found
+def _unit(point: GeoPoint) -> tuple[float, float, float]:
+    """``point`` as a unit vector (x, y, z) on the sphere."""
+    lat, lon = math.radians(point.latitude), math.radians(point.longitude)
+    cos_lat = math.cos(lat)
+    return cos_lat * math.cos(lon), cos_lat * math.sin(lon), math.sin(lat)
 
 
 def _nearest_candidates(locations: list[Location], order: Order) -> list[Location]:
     """The locations among which the nearest to ``order``'s ship-to is (by
-    :class:`ByDistance`'s key, then id): those whose haversine term is within a relative
-    1e-9 of the smallest, far wider than any rounding of the distance, so that ranking
-    just them by their exact key picks what ranking all of them would. Computing the term
-    from remembered radians costs a fraction of an exact distance. Anything unusual (no
-    ship-to position, a location without one, another point class) keeps every location.
+    :class:`ByDistance`'s key, then id), so that ranking just them by their exact key picks
+    what ranking all of them would.
+
+    It compares ``1 - cos θ`` of each location's angle θ to the ship-to, from the dot
+    product of unit vectors (remembered per location: a network has few), which grows with
+    the distance as the exact key does. Its error is an absolute few 1e-16, so the locations
+    within a relative 1e-9 of the smallest or an absolute 1e-12 are kept: far wider than
+    that error and than any rounding of the exact distance. Anything unusual (no ship-to
+    position, a location without one, another point class) keeps every location.
     """
     ship_to = order.ship_to
     target = ship_to.geo if ship_to is not None else None
     if target is None or type(target) is not GeoPoint:
         return locations
-    lat2, lon2, cos2 = _spherical(target)
-    sin = math.sin
+    x, y, z = _unit(target)
+    units = _UNIT
     terms = []
     for location in locations:
         geo = location.geo
         if geo is None or type(geo) is not GeoPoint:
             return locations
-        lat1, lon1, cos1 = _location_spherical(geo)
-        terms.append(sin((lat2 - lat1) / 2) ** 2 + cos1 * cos2 * sin((lon2 - lon1) / 2) ** 2)
+        found = units.get(location.id)
+        if found is None or found[0] is not geo:
+            found = (geo, *_unit(geo))
+            if len(units) < 10_000 or location.id in units:
+                units[location.id] = found
+        terms.append(1.0 - (found[1] * x + found[2] * y + found[3] * z))
     if not all(map(math.isfinite, terms)):
         return locations
-    limit = min(terms) * (1 + 1e-9)
+    least = min(terms)
+    limit = least + abs(least) * 1e-9 + 1e-12
     return [location for location, h in zip(locations, terms, strict=True) if h <= limit]
 
 
@@ -661,8 +673,21 @@ class _Run:
         self.groups = list(groups.values())
         self.locations: dict[str, Location] = {}
         self.left: dict[tuple[str, str], int] = {}
-        locations, left = self.locations, self.left
-        accepts = self.accepts if filters else None
+        self.shipments: dict[str, dict[str, int]] = {}
+        self.reasons: dict[str, str] = {}
+        self.waits: dict[str, list[tuple[Supply | None, int, str]]] = {}
+        self.blocked: list[str] = []
+        # The hub's own view with built-in filters (pure, cheap) gathers the candidates only
+        # when something needs them all: a single location that fills the order is found
+        # without them (see best_single), and then only its units are entered.
+        self._lazy = _can_defer(view, filters)
+        if not self._lazy:
+            self._gather()
+
+    def _gather(self) -> None:
+        """Enter every eligible candidate of every SKU and the units left at each."""
+        view, locations, left = self.view, self.locations, self.left
+        accepts = self.accepts if self.filters else None
         if type(view) is NetworkView:  # the hub's own view: straight into the tables
             for g in self.groups:
                 view._gather(g.sku, g.vendor, locations, left, accepts)
@@ -675,10 +700,18 @@ class _Run:
                         if location_id not in locations:
                             locations[location_id] = location
                         left[(location_id, sku)] = available
-        self.shipments: dict[str, dict[str, int]] = {}
-        self.reasons: dict[str, str] = {}
-        self.waits: dict[str, list[tuple[Supply | None, int, str]]] = {}
-        self.blocked: list[str] = []
+
+    def _tables(self) -> None:
+        """Make the tables whole: a lazy run gathers every candidate now, less what it took."""
+        if self._lazy:
+            self._lazy = False
+            self.locations = {}
+            self.left = {}
+            self._gather()
+            left = self.left
+            for location_id, shipment in self.shipments.items():
+                for sku, n in shipment.items():
+                    left[(location_id, sku)] -= n
 
     def accepts(self, location: Location, *, for_supply: bool = False) -> bool:
         if not self.filters:
@@ -707,10 +740,30 @@ class _Run:
 
     def ranked(self, rankers: Sequence[Ranker]) -> list[Location]:
         """The eligible candidates, best first: by each ranker in turn, then by id."""
+        self._tables()
         return sorted(self.locations.values(), key=self._key(rankers))
 
     def best_single(self, rankers: Sequence[Ranker]) -> Location | None:
         """The best-ranked candidate that fills every open unit alone, if any."""
+        lazy = self._lazy and not self.shipments
+        if lazy:
+            view = self.view
+            needs = [(g.sku, g.vendor, g.need) for g in self.groups]
+            full = view._filling(needs, self.accepts if self.filters else None)
+        else:
+            self._tables()
+            full = self._full()
+        if not full:
+            return None
+        if len(full) > 1 and len(rankers) == 1 and type(rankers[0]) is ByDistance:
+            full = _nearest_candidates(full, self.order)
+        best = min(full, key=self._key(rankers))
+        if lazy:
+            view._enter(best, [(g.sku, g.vendor) for g in self.groups], self.locations, self.left)
+        return best
+
+    def _full(self) -> list[Location]:
+        """The candidates that fill every open unit alone, in the tables' order."""
         needs = [(g.sku, g.need) for g in self.groups if g.need]
         left = self.left
         full = []
@@ -720,15 +773,13 @@ class _Run:
                     break
             else:
                 full.append(location)
-        if not full:
-            return None
-        if len(full) > 1 and len(rankers) == 1 and type(rankers[0]) is ByDistance:
-            full = _nearest_candidates(full, self.order)
-        return min(full, key=self._key(rankers))
+        return full
 
     def offer(self, location_id: str, *, whole: bool) -> dict[str, int]:
         """What ``location_id`` could take of the remaining demand (``whole``: only SKUs it
         can fill completely)."""
+        if self._lazy and location_id not in self.locations:
+            self._tables()
         takes: dict[str, int] = {}
         for g in self.groups:
             if g.need:
@@ -745,6 +796,8 @@ class _Run:
         return total
 
     def take(self, location_id: str, takes: Mapping[str, int], reason: str) -> None:
+        if self._lazy and location_id not in self.locations:
+            self._tables()
         shipment = self.shipments.setdefault(location_id, {})
         self.reasons.setdefault(location_id, reason)
         by_sku = {g.sku: g for g in self.groups}
@@ -759,6 +812,8 @@ class _Run:
 
     def backorder(self) -> None:
         """Backorder every unit still needed: against supplies, then waiting with none."""
+        if self.remaining:
+            self._tables()
         view = self.view
         for g in self.groups:
             if not g.need:
