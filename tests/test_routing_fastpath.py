@@ -8,7 +8,7 @@ import random
 import pytest
 from hypothesis import given, settings
 
-from orderhub import GeoPoint
+from orderhub import GeoPoint, _routing_rules, _routing_run
 from orderhub import routing as r
 from orderhub._network import Location, LocationKind
 from orderhub.routing import ByDistance
@@ -17,8 +17,8 @@ from test_routing_properties import Scenario, scenarios
 
 def _plain_plan(s: Scenario, monkeypatch: pytest.MonkeyPatch) -> r.RoutingPlan:
     with monkeypatch.context() as m:
-        m.setattr(r, "_can_defer", lambda view, filters: False)
-        m.setattr(r, "_nearest_candidates", lambda locations, order: locations)
+        m.setattr(_routing_run, "_can_defer", lambda view, filters: False)
+        m.setattr(_routing_run, "_nearest_candidates", lambda locations, order: locations)
         return s.plan()
 
 
@@ -70,6 +70,6 @@ def test_nearest_candidates_keep_the_exact_nearest(spread: float, antipode: bool
         assert twin is not None
         locations.append(_location(99, twin.latitude, twin.longitude))
 
-        kept = r._nearest_candidates(locations, order)  # type: ignore[arg-type]
+        kept = _routing_rules._nearest_candidates(locations, order)  # type: ignore[arg-type]
 
         assert _exact_nearest(locations, order) in kept

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from types import MappingProxyType
@@ -23,8 +24,7 @@ _EMPTY: Mapping[str, int] = MappingProxyType({})
 _EMPTY_HELD: Mapping[tuple[str, str], int] = MappingProxyType({})
 
 
-def _location_id(location: Location) -> str:
-    return location.id
+_LOCATION_ID: Callable[[Location], str] = operator.attrgetter("id")
 
 
 def _ids(value: object, field: str) -> frozenset[str]:
@@ -216,49 +216,41 @@ class NetworkView:
         """The locations that :meth:`_gather` would enter (for the locations ``accepts``
         takes) with at least ``units`` of every ``(sku, drop_ship_vendor, units)`` of
         ``needs``, in the order it would enter them: routing's way to a single location
-        that fills an order, looking only at the first SKU's positions with enough of it
-        and the others' at those locations, never gathering every candidate."""
-        (sku0, vendor0, need0), *rest = needs
-        index = self._stock._available  # location id → units available (> 0), per SKU
-        first = index.get(sku0)
-        others: list[tuple[str, Mapping[str, int], int]] = []
-        for sku, _, need in rest:
+        that fills an order, looking only at the locations the stock book's index has
+        every SKU at, never gathering every candidate."""
+        index = self._stock._available  # per SKU: location id → units available (> 0)
+        stocked: list[tuple[str, Mapping[str, int], int]] = []
+        for sku, _, need in needs:
             fit = index.get(sku)
-            if fit is None:
-                first = None  # no tracked location has any: only drop shippers may fill
+            if fit is None:  # no tracked location has any: only drop shippers may fill
+                stocked = []
                 break
-            others.append((sku, fit._amounts, need))
+            stocked.append((sku, fit._amounts, need))
         out: list[Location] = []
-        if first is not None:
+        if stocked:
+            common: Iterable[str] = stocked[0][1].keys()
+            for _, amounts, _ in stocked[1:]:
+                common = amounts.keys() & common
             known = self._network._locations
             excluded = self._excluded
             held = self._held
-            for location_id, n in first._amounts.items():
-                if n < need0:
-                    continue
-                for _, amounts, need in others:
-                    if amounts.get(location_id, 0) < need:
+            for location_id in common:
+                for sku, amounts, need in stocked:
+                    n = amounts[location_id]
+                    if n < need or (held and n - held.get((location_id, sku), 0) < need):
                         break
                 else:
                     location = known.get(location_id)
                     if (
-                        location is None
-                        or (excluded and location_id in excluded)
-                        or not location.tracks_stock
+                        location is not None
+                        and not (excluded and location_id in excluded)
+                        and location.tracks_stock
+                        and (accepts is None or accepts(location))
                     ):
-                        continue
-                    if held and (
-                        n - held.get((location_id, sku0), 0) < need0
-                        or any(
-                            amounts[location_id] - held.get((location_id, sku), 0) < need
-                            for sku, amounts, need in others
-                        )
-                    ):
-                        continue
-                    if accepts is None or accepts(location):
                         out.append(location)
-            out.sort(key=_location_id)  # the index's order: by location id
-        if vendor0 is not None and all(vendor == vendor0 for _, vendor, _ in rest):
+            out.sort(key=_LOCATION_ID)  # the index's order: by location id
+        _, vendor0, _ = needs[0]
+        if vendor0 is not None and all(vendor == vendor0 for _, vendor, _ in needs):
             # a drop shipper has unlimited units of its vendor's items, and none of others
             out.extend(
                 location
