@@ -54,7 +54,12 @@ def _tuple_of(kind: type | tuple[type, ...], name: str) -> Callable[[Any], tuple
     """The converter of a field that holds a tuple of ``kind`` (made once per field)."""
 
     def convert(value: Any) -> tuple[Any, ...]:
-        if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+        t = type(value)
+        if (
+            t is not tuple  # tuples and lists pass: no need to ask the ABCs
+            and t is not list
+            and (isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable))
+        ):
             raise ValidationError("must be a sequence", field=name, value=value)
         items = tuple(value)
         for i, item in enumerate(items):

@@ -370,6 +370,19 @@ class DropShip:
         return Composed(claimers=(self,), then=Closest()).plan(order, network)
 
 
+def _claims_nothing(claimer: Claimer, order: Order) -> bool:
+    """True when ``claimer`` is a built-in one with no open line of ``order`` to claim: its
+    plan would be empty, so :class:`Composed` need not ask for it."""
+    if type(claimer) is ByOwner:
+        home = claimer.home
+        return all(line.owner == home or not line.quantities.open for line in order.lines)
+    if type(claimer) is DropShip:
+        return all(
+            line.drop_ship_vendor is None or not line.quantities.open for line in order.lines
+        )
+    return False
+
+
 # -- composition -------------------------------------------------------------------------
 
 
@@ -394,6 +407,8 @@ class Composed:
         plans: list[RoutingPlan] = []
         rest, view = order, network
         for claimer in self.claimers:
+            if _claims_nothing(claimer, rest):
+                continue
             claimed = claimer.claim(rest, view)
             if claimed.is_empty:
                 continue
