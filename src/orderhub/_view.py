@@ -208,6 +208,13 @@ class NetworkView:
                         locations[location_id] = location
                     left[(location_id, sku)] = UNLIMITED
 
+    def _stocked(self, sku: str) -> Mapping[str, int]:
+        """Units of ``sku`` available by location id, straight from the stock book's index:
+        every position with some, in no particular order, before this view's exclusions,
+        held units and network checks. Read-only by convention: routing's fast path."""
+        fit = self._stock._available.get(sku)
+        return _EMPTY if fit is None else fit._amounts
+
     def _filling(
         self,
         needs: Sequence[tuple[str, str | None, int]],
@@ -218,14 +225,13 @@ class NetworkView:
         ``needs``, in the order it would enter them: routing's way to a single location
         that fills an order, looking only at the locations the stock book's index has
         every SKU at, never gathering every candidate."""
-        index = self._stock._available  # per SKU: location id → units available (> 0)
         stocked: list[tuple[str, Mapping[str, int], int]] = []
         for sku, _, need in needs:
-            fit = index.get(sku)
-            if fit is None:  # no tracked location has any: only drop shippers may fill
+            amounts = self._stocked(sku)
+            if not amounts:  # no tracked location has any: only drop shippers may fill
                 stocked = []
                 break
-            stocked.append((sku, fit._amounts, need))
+            stocked.append((sku, amounts, need))
         out: list[Location] = []
         if stocked:
             common: Iterable[str] = stocked[0][1].keys()
@@ -271,11 +277,9 @@ class NetworkView:
         location_id = location.id
         locations[location_id] = location
         if location.tracks_stock:
-            index = self._stock._available
             held = self._held
             for sku, _ in skus:
-                fit = index.get(sku)
-                available = 0 if fit is None else fit.get(location_id)
+                available = self._stocked(sku).get(location_id, 0)
                 if held:
                     available -= held.get((location_id, sku), 0)
                 if available > 0:
