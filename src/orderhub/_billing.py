@@ -301,6 +301,25 @@ class InvoiceLine:
         )
 
 
+_LINE_FIELDS: tuple[str, ...] = tuple(a.name for a in attrs.fields(InvoiceLine))
+_set = object.__setattr__
+
+
+def _trusted_line(fields: tuple[Any, ...]) -> InvoiceLine:
+    """An :class:`InvoiceLine` of ``fields`` (in field order), made without its checks.
+
+    Only for :func:`build_invoice`, whose lines pass them by construction: line number and
+    quantity come from a checked :class:`BillableLine`, every amount is Money of the one
+    currency made from minor units it has seen to be 0 or more, the rate is what
+    :func:`check_rate` accepts, and the total is made as net + tax. The tests rebuild such
+    lines with the constructor (tests/test_billing_fastpath.py).
+    """
+    line = object.__new__(InvoiceLine)
+    for name, value in zip(_LINE_FIELDS, fields, strict=True):
+        _set(line, name, value)
+    return line
+
+
 def _sum(amounts: Iterable[Money], currency: str) -> Money:
     total = Money.zero(currency)
     for m in amounts:
@@ -593,27 +612,37 @@ def build_invoice(
     # Equal amounts share one (immutable) Money: gross is the gross_now computed above, a
     # net equal to it (no discount) is that same value, and so is a total equal to the net.
     out = []
+    trusted = True
     for line, gm, g, d, b, r, t in zip(
         billable, grosses, gross, discount, bases, rates, taxes, strict=True
     ):
         net = b if mode is TaxMode.EXCLUSIVE else b - t
         net_m = gm if net == g else m(net)
-        out.append(
-            InvoiceLine(
-                line_no=line.line_no,
-                sku=line.sku,
-                description=line.description,
-                quantity=line.shipped_now,
-                unit_price=line.unit_price,
-                gross=gm,
-                discount=m(d),
-                net=net_m,
-                tax_rate=r,
-                tax=m(t),
-                total=net_m if t == 0 else m(net + t),
-            )
+        fields = (
+            line.line_no,
+            line.sku,
+            line.description,
+            line.shipped_now,
+            line.unit_price,
+            gm,
+            m(d),
+            net_m,
+            r,
+            m(t),
+            net_m if t == 0 else m(net + t),
         )
+        if g >= 0 and d >= 0 and net >= 0 and t >= 0:
+            # Everything InvoiceLine checks holds by construction (see _trusted_line).
+            out.append(_trusted_line(fields))
+        else:  # the constructor refuses it, with its own error
+            out.append(InvoiceLine(**dict(zip(_LINE_FIELDS, fields, strict=True))))
+            trusted = False
+    # The content checks of Invoice hold by construction too: the lines are valid, in one
+    # currency, numbered apart; each gross is unit price × quantity (gross_now) and gross −
+    # discount is the base, which is the net (exclusive) or net + tax (inclusive); the
+    # totals are the sums _document makes. So the invoice checks only its header.
     return _document(
+        trusted=trusted,
         kind=InvoiceKind.INVOICE,
         id=invoice_id,
         number=number,
@@ -640,7 +669,11 @@ def _discount_now_units(line: BillableLine) -> int:
     )
 
 
-def _document(*, kind: InvoiceKind, lines: tuple[InvoiceLine, ...], **fields: Any) -> Invoice:
+def _document(
+    *, kind: InvoiceKind, lines: tuple[InvoiceLine, ...], trusted: bool = False, **fields: Any
+) -> Invoice:
+    """The document of ``lines`` with its totals. ``trusted``: the caller guarantees that
+    the content passes :meth:`Invoice._check_content` (only the header is checked)."""
     currency: str = fields["currency"]
     terms: PaymentTerms | None = fields.pop("terms", None)
     if terms is None:
@@ -648,12 +681,15 @@ def _document(*, kind: InvoiceKind, lines: tuple[InvoiceLine, ...], **fields: An
     issued_on: date = fields["issued_on"]
     net = _sum((line.net for line in lines), currency)
     tax = _sum((line.tax for line in lines), currency)
+    grand = net + tax
+    if trusted:
+        _remember_checked((lines, currency, net, tax, grand, kind, fields["tax_mode"]))
     return Invoice(
         kind=kind,
         lines=lines,
         net_total=net,
         tax_total=tax,
-        grand_total=net + tax,
+        grand_total=grand,
         terms=terms,
         due_on=terms.due_on(issued_on),
         discount_until=terms.discount_until(issued_on),

@@ -714,6 +714,13 @@ class Receivables(LedgerCore):
         """
         return receivable_view(self._invoice(check_text(invoice_id, "invoice_id")))
 
+    def _is_open(self, invoice_id: str) -> bool:
+        """``item(invoice_id).is_open``, without building the view (for the hub)."""
+        inv = self._invoices.get(invoice_id)
+        if inv is None:
+            return self.item(invoice_id).is_open  # raises what item() raises
+        return sum(item.open for item in inv.items) != 0
+
     def write_offs(self, invoice_id: str) -> tuple[WriteOff, ...]:
         """The write-offs of an invoice, in the order they were made."""
         return tuple(self._invoice(check_text(invoice_id, "invoice_id")).write_offs)
