@@ -18,7 +18,7 @@ from typing import Any
 
 import attrs
 
-from orderhub._money import Money
+from orderhub._money import Money, exact_add, exact_mul
 from orderhub._orders import OrderLine
 from orderhub._statemachine import conforms
 from orderhub._tax import (
@@ -201,7 +201,10 @@ class BillableLine:
                 value=self.shipped_now,
                 entity_id=where,
             )
-        if not self.discount_total <= price * self.ordered:
+        # discount_total <= price × ordered, by Money's own exact operations on the amounts
+        # (the currencies are checked above).
+        total = exact_add(self.line_discount.amount, self.order_discount.amount)
+        if not total <= exact_mul(price.amount, self.ordered):
             raise ValidationError(
                 "the discounts exceed the line's value",
                 field="line_discount",
