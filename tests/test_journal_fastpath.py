@@ -65,4 +65,5 @@ def test_a_subclass_still_runs_its_constructor() -> None:
             made.append("checked")
 
     line = Noted.dr(Account.CASH, Money("2.00", "USD"))
-    assert type(line) is Noted and made == ["checked"]
+    assert type(line) is Noted
+    assert made == ["checked"]
