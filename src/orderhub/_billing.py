@@ -174,22 +174,24 @@ class BillableLine:
         _count(self.line_no, "line_no")
         _text(self.sku, "sku")
         d, cat = self.description, self.category
-        _require(isinstance(d, str), "must be a string", field="description", value=d)
-        _require(
-            cat is None or isinstance(cat, str),
-            "must be a str or None",
-            field="category",
-            value=cat,
-        )
+        if not isinstance(d, str):
+            raise ValidationError("must be a string", field="description", value=d)
+        if not (cat is None or isinstance(cat, str)):
+            raise ValidationError("must be a str or None", field="category", value=cat)
         price = self.unit_price
-        _require(isinstance(price, Money), "must be Money", field="unit_price", value=price)
+        if not isinstance(price, Money):
+            raise ValidationError("must be Money", field="unit_price", value=price)
         currency = price.currency
         _checked_money(price, "unit_price", currency, where)
         _checked_money(self.line_discount, "line_discount", currency, where)
         _checked_money(self.order_discount, "order_discount", currency, where)
-        _count(self.ordered, "ordered", where)
-        _count(self.shipped_before, "shipped_before", where)
-        _count(self.shipped_now, "shipped_now", where)
+        for name, n in (
+            ("ordered", self.ordered),
+            ("shipped_before", self.shipped_before),
+            ("shipped_now", self.shipped_now),
+        ):
+            if n.__class__ is not int or n < 0:
+                _count(n, name, where)  # raises, unless n is an int subclass (not bool)
         if self.shipped_before + self.shipped_now > self.ordered:
             raise InvalidQuantity(
                 "shipped before and now must not exceed the ordered quantity",
@@ -374,22 +376,28 @@ class Invoice:
 
     def __attrs_post_init__(self) -> None:
         eid = self.id if isinstance(self.id, str) else None
-        for name in ("id", "number", "customer_id"):
-            _text(getattr(self, name), name)
-        for name, kind in (("kind", InvoiceKind), ("tax_mode", TaxMode), ("terms", PaymentTerms)):
-            v = getattr(self, name)
-            _require(isinstance(v, kind), f"must be a {kind.__name__}", field=name, value=v)
-        _day(self.issued_on, "issued_on")
-        _day(self.due_on, "due_on")
+        _text(self.id, "id")
+        _text(self.number, "number")
+        _text(self.customer_id, "customer_id")
+        for name, v, kind in (
+            ("kind", self.kind, InvoiceKind),
+            ("tax_mode", self.tax_mode, TaxMode),
+            ("terms", self.terms, PaymentTerms),
+        ):
+            if not isinstance(v, kind):
+                raise ValidationError(f"must be a {kind.__name__}", field=name, value=v)
+        issued, due = self.issued_on, self.due_on
+        _day(issued, "issued_on")
+        _day(due, "due_on")
         if self.discount_until is not None:
             _day(self.discount_until, "discount_until")
-        _require(
-            self.due_on >= self.issued_on,
-            "cannot fall due before it is issued",
-            field="due_on",
-            value=str(self.due_on),
-            entity_id=eid,
-        )
+        if not due >= issued:
+            raise ValidationError(
+                "cannot fall due before it is issued",
+                field="due_on",
+                value=str(due),
+                entity_id=eid,
+            )
         checked = _checked_content
         if (
             checked is not None
