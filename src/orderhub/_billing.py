@@ -9,16 +9,14 @@ units and turned into :class:`Money` at the end, so that every identity holds ex
 from __future__ import annotations
 
 import enum
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from types import MappingProxyType
 from typing import Any
 
 import attrs
 
-from orderhub._money import Money
+from orderhub._money import Money, exact_add, exact_mul
 from orderhub._orders import OrderLine
 from orderhub._statemachine import conforms
 from orderhub._tax import (
@@ -43,8 +41,6 @@ __all__ = [
     "credited_units",
     "discount_share",
 ]
-
-_NO_CREDITS: Mapping[int, int] = MappingProxyType({})
 
 
 class InvoiceKind(enum.Enum):
@@ -178,22 +174,24 @@ class BillableLine:
         _count(self.line_no, "line_no")
         _text(self.sku, "sku")
         d, cat = self.description, self.category
-        _require(isinstance(d, str), "must be a string", field="description", value=d)
-        _require(
-            cat is None or isinstance(cat, str),
-            "must be a str or None",
-            field="category",
-            value=cat,
-        )
+        if not isinstance(d, str):
+            raise ValidationError("must be a string", field="description", value=d)
+        if not (cat is None or isinstance(cat, str)):
+            raise ValidationError("must be a str or None", field="category", value=cat)
         price = self.unit_price
-        _require(isinstance(price, Money), "must be Money", field="unit_price", value=price)
+        if not isinstance(price, Money):
+            raise ValidationError("must be Money", field="unit_price", value=price)
         currency = price.currency
         _checked_money(price, "unit_price", currency, where)
         _checked_money(self.line_discount, "line_discount", currency, where)
         _checked_money(self.order_discount, "order_discount", currency, where)
-        _count(self.ordered, "ordered", where)
-        _count(self.shipped_before, "shipped_before", where)
-        _count(self.shipped_now, "shipped_now", where)
+        for name, n in (
+            ("ordered", self.ordered),
+            ("shipped_before", self.shipped_before),
+            ("shipped_now", self.shipped_now),
+        ):
+            if n.__class__ is not int or n < 0:
+                _count(n, name, where)  # raises, unless n is an int subclass (not bool)
         if self.shipped_before + self.shipped_now > self.ordered:
             raise InvalidQuantity(
                 "shipped before and now must not exceed the ordered quantity",
@@ -201,7 +199,10 @@ class BillableLine:
                 value=self.shipped_now,
                 entity_id=where,
             )
-        if not self.discount_total <= price * self.ordered:
+        # discount_total <= price × ordered, by Money's own exact operations on the amounts
+        # (the currencies are checked above).
+        total = exact_add(self.line_discount.amount, self.order_discount.amount)
+        if not total <= exact_mul(price.amount, self.ordered):
             raise ValidationError(
                 "the discounts exceed the line's value",
                 field="line_discount",
@@ -301,6 +302,25 @@ class InvoiceLine:
         )
 
 
+_LINE_FIELDS: tuple[str, ...] = tuple(a.name for a in attrs.fields(InvoiceLine))
+_set = object.__setattr__
+
+
+def _trusted_line(fields: tuple[Any, ...]) -> InvoiceLine:
+    """An :class:`InvoiceLine` of ``fields`` (in field order), made without its checks.
+
+    Only for :func:`build_invoice`, whose lines pass them by construction: line number and
+    quantity come from a checked :class:`BillableLine`, every amount is Money of the one
+    currency made from minor units it has seen to be 0 or more, the rate is what
+    :func:`check_rate` accepts, and the total is made as net + tax. The tests rebuild such
+    lines with the constructor (tests/test_billing_fastpath.py).
+    """
+    line = object.__new__(InvoiceLine)
+    for name, value in zip(_LINE_FIELDS, fields, strict=True):
+        _set(line, name, value)
+    return line
+
+
 def _sum(amounts: Iterable[Money], currency: str) -> Money:
     total = Money.zero(currency)
     for m in amounts:
@@ -356,22 +376,28 @@ class Invoice:
 
     def __attrs_post_init__(self) -> None:
         eid = self.id if isinstance(self.id, str) else None
-        for name in ("id", "number", "customer_id"):
-            _text(getattr(self, name), name)
-        for name, kind in (("kind", InvoiceKind), ("tax_mode", TaxMode), ("terms", PaymentTerms)):
-            v = getattr(self, name)
-            _require(isinstance(v, kind), f"must be a {kind.__name__}", field=name, value=v)
-        _day(self.issued_on, "issued_on")
-        _day(self.due_on, "due_on")
+        _text(self.id, "id")
+        _text(self.number, "number")
+        _text(self.customer_id, "customer_id")
+        for name, v, kind in (
+            ("kind", self.kind, InvoiceKind),
+            ("tax_mode", self.tax_mode, TaxMode),
+            ("terms", self.terms, PaymentTerms),
+        ):
+            if not isinstance(v, kind):
+                raise ValidationError(f"must be a {kind.__name__}", field=name, value=v)
+        issued, due = self.issued_on, self.due_on
+        _day(issued, "issued_on")
+        _day(due, "due_on")
         if self.discount_until is not None:
             _day(self.discount_until, "discount_until")
-        _require(
-            self.due_on >= self.issued_on,
-            "cannot fall due before it is issued",
-            field="due_on",
-            value=str(self.due_on),
-            entity_id=eid,
-        )
+        if not due >= issued:
+            raise ValidationError(
+                "cannot fall due before it is issued",
+                field="due_on",
+                value=str(due),
+                entity_id=eid,
+            )
         checked = _checked_content
         if (
             checked is not None
@@ -593,27 +619,37 @@ def build_invoice(
     # Equal amounts share one (immutable) Money: gross is the gross_now computed above, a
     # net equal to it (no discount) is that same value, and so is a total equal to the net.
     out = []
+    trusted = True
     for line, gm, g, d, b, r, t in zip(
         billable, grosses, gross, discount, bases, rates, taxes, strict=True
     ):
         net = b if mode is TaxMode.EXCLUSIVE else b - t
         net_m = gm if net == g else m(net)
-        out.append(
-            InvoiceLine(
-                line_no=line.line_no,
-                sku=line.sku,
-                description=line.description,
-                quantity=line.shipped_now,
-                unit_price=line.unit_price,
-                gross=gm,
-                discount=m(d),
-                net=net_m,
-                tax_rate=r,
-                tax=m(t),
-                total=net_m if t == 0 else m(net + t),
-            )
+        fields = (
+            line.line_no,
+            line.sku,
+            line.description,
+            line.shipped_now,
+            line.unit_price,
+            gm,
+            m(d),
+            net_m,
+            r,
+            m(t),
+            net_m if t == 0 else m(net + t),
         )
+        if g >= 0 and d >= 0 and net >= 0 and t >= 0:
+            # Everything InvoiceLine checks holds by construction (see _trusted_line).
+            out.append(_trusted_line(fields))
+        else:  # the constructor refuses it, with its own error
+            out.append(InvoiceLine(**dict(zip(_LINE_FIELDS, fields, strict=True))))
+            trusted = False
+    # The content checks of Invoice hold by construction too: the lines are valid, in one
+    # currency, numbered apart; each gross is unit price × quantity (gross_now) and gross −
+    # discount is the base, which is the net (exclusive) or net + tax (inclusive); the
+    # totals are the sums _document makes. So the invoice checks only its header.
     return _document(
+        trusted=trusted,
         kind=InvoiceKind.INVOICE,
         id=invoice_id,
         number=number,
@@ -640,7 +676,11 @@ def _discount_now_units(line: BillableLine) -> int:
     )
 
 
-def _document(*, kind: InvoiceKind, lines: tuple[InvoiceLine, ...], **fields: Any) -> Invoice:
+def _document(
+    *, kind: InvoiceKind, lines: tuple[InvoiceLine, ...], trusted: bool = False, **fields: Any
+) -> Invoice:
+    """The document of ``lines`` with its totals. ``trusted``: the caller guarantees that
+    the content passes :meth:`Invoice._check_content` (only the header is checked)."""
     currency: str = fields["currency"]
     terms: PaymentTerms | None = fields.pop("terms", None)
     if terms is None:
@@ -648,12 +688,15 @@ def _document(*, kind: InvoiceKind, lines: tuple[InvoiceLine, ...], **fields: An
     issued_on: date = fields["issued_on"]
     net = _sum((line.net for line in lines), currency)
     tax = _sum((line.tax for line in lines), currency)
+    grand = net + tax
+    if trusted:
+        _remember_checked((lines, currency, net, tax, grand, kind, fields["tax_mode"]))
     return Invoice(
         kind=kind,
         lines=lines,
         net_total=net,
         tax_total=tax,
-        grand_total=net + tax,
+        grand_total=grand,
         terms=terms,
         due_on=terms.due_on(issued_on),
         discount_until=terms.discount_until(issued_on),
@@ -661,240 +704,9 @@ def _document(*, kind: InvoiceKind, lines: tuple[InvoiceLine, ...], **fields: An
     )
 
 
-# -- credit notes -------------------------------------------------------------------------------
-
-
-def credited_units(credit_notes: Iterable[Invoice], invoice_id: str) -> dict[int, int]:
-    """Units of each line of invoice ``invoice_id`` credited by ``credit_notes`` so far
-    (price adjustments credit no units): the ``credited_before`` of the next credit note."""
-    out: dict[int, int] = defaultdict(int)
-    for note in credit_notes:
-        if note.credits == invoice_id:
-            for line in note.lines:
-                if line.quantity:
-                    out[line.line_no] += line.quantity
-    return dict(out)
-
-
-def _credit_header(
-    invoice: Invoice, credit_note_id: str, number: str, issued_on: date, reason: str
-) -> None:
-    _require(isinstance(invoice, Invoice), "must be an Invoice", field="invoice", value=invoice)
-    _require(
-        invoice.kind is InvoiceKind.INVOICE,
-        "only an invoice can be credited, not a credit note",
-        field="invoice",
-        value=invoice.id,
-    )
-    _text(credit_note_id, "credit_note_id")
-    _text(number, "number")
-    _text(reason, "reason")
-    _day(issued_on, "issued_on")
-    if issued_on < invoice.issued_on:
-        raise ValidationError(
-            "a credit note cannot precede its invoice",
-            field="issued_on",
-            value=str(issued_on),
-            entity_id=invoice.id,
-        )
-
-
-def _credit_note(
-    invoice: Invoice,
-    credit_note_id: str,
-    number: str,
-    issued_on: date,
-    reason: str,
-    lines: Sequence[InvoiceLine],
-    credited_amount_before: Money | None,
-) -> Invoice:
-    note = _document(
-        kind=InvoiceKind.CREDIT_NOTE,
-        id=credit_note_id,
-        number=number,
-        order_id=invoice.order_id,
-        customer_id=invoice.customer_id,
-        currency=invoice.currency,
-        issued_on=issued_on,
-        lines=tuple(lines),
-        tax_mode=invoice.tax_mode,
-        shipment_id=invoice.shipment_id,
-        credits=invoice.id,
-        reason=reason,
-    )
-    if credited_amount_before is not None:
-        before = _money(credited_amount_before, "credited_amount_before", invoice.currency)
-        _require(
-            before + note.grand_total <= invoice.grand_total,
-            f"would credit more than the invoice's {invoice.grand_total}",
-            field="credited_amount_before",
-            value=str(before),
-            entity_id=invoice.id,
-        )
-    return note
-
-
-def _value(line: InvoiceLine, exclusive: bool) -> Money:
-    """The line's value in the prices' terms: its net, or its total when prices include tax."""
-    return line.net if exclusive else line.total
-
-
-def _credit_line(
-    line: InvoiceLine, exclusive: bool, quantity: int, gross: int, lo: int, hi: int
-) -> InvoiceLine:
-    """The credit of ``line``'s value from cumulative ``lo`` to ``hi`` minor units.
-
-    The tax credited is cumulative in the value too (tax × value credited so far / value),
-    so both the tax and the rest of the value only grow with what is credited.
-    """
-    whole, tax_all = _value(line, exclusive).minor_units, line.tax.minor_units
-    tax = (
-        cumulative_share(tax_all, hi, whole) - cumulative_share(tax_all, lo, whole) if whole else 0
-    )
-    value = hi - lo
-    net = value if exclusive else value - tax
-    c = line.unit_price.currency
-    return attrs.evolve(
-        line,
-        quantity=quantity,
-        gross=Money.from_minor(gross, c),
-        discount=Money.from_minor(gross - value, c),
-        net=Money.from_minor(net, c),
-        tax=Money.from_minor(tax, c),
-        total=Money.from_minor(net + tax, c),
-    )
-
-
-def _unit_counts(
-    value: object, field: str, invoice: Invoice, limits: Mapping[int, int]
-) -> dict[int, int]:
-    """``value`` as {line number: units}, each within ``limits``; zero counts dropped."""
-    if not isinstance(value, Mapping):
-        raise ValidationError("must be a mapping", field=field, value=value)
-    out = {}
-    for n, q in value.items():
-        _require(n in limits, "no such invoice line", field=field, value=n, entity_id=invoice.id)
-        _count(q, f"{field}[{n}]", invoice.id)
-        _require(
-            q <= limits[n],
-            f"line {n} has only {limits[n]} unit(s) left to credit",
-            InvalidQuantity,
-            field=f"{field}[{n}]",
-            value=q,
-            entity_id=invoice.id,
-        )
-        if q:
-            out[n] = q
-    return out
-
-
-def build_credit_note(
-    invoice: Invoice,
-    *,
-    credit_note_id: str,
-    number: str,
-    issued_on: date,
-    reason: str,
-    lines: Mapping[int, int] | None = None,
-    credited_before: Mapping[int, int] = _NO_CREDITS,
-    credited_amount_before: Money | None = None,
-) -> Invoice:
-    """A credit note for units of ``invoice`` (a return, a cancellation after invoicing).
-
-    ``lines`` maps invoice line numbers to the units credited now; ``None`` credits every
-    unit not yet credited, so a full credit of a fresh invoice equals it exactly and
-    invoice − credit note = 0 to the minor unit. ``credited_before`` gives the units of each
-    line credited by earlier credit notes (see :func:`credited_units`).
-
-    Amounts follow the cumulative rule of :func:`discount_share`: the value credited for
-    the first ``k`` of a line's ``n`` units is the line's value (its net, or its total when
-    prices include tax) × k / n, rounded half-up, and the tax credited with a cumulative
-    value ``v`` is the line's tax × v / value, rounded half-up. Both grow with ``k``, so the
-    credit notes of a line never exceed it, no amount is negative, and crediting every
-    unit, in any number of credit notes, sums to the invoice line exactly. Each credit line
-    keeps gross − discount = net (exclusive) or total (inclusive), as on the invoice.
-
-    ``credited_amount_before``, when given, is the grand total of every earlier credit note
-    of the invoice (price adjustments included): a credit that would take the total credited
-    past the invoice's grand total is refused.
-
-    Raises:
-        InvalidQuantity: more units than were invoiced less those already credited.
-        ValidationError: nothing to credit, an unknown line, a malformed argument, or the
-            invoice is itself a credit note.
-    """
-    _credit_header(invoice, credit_note_id, number, issued_on, reason)
-    invoiced = {line.line_no: line.quantity for line in invoice.lines}
-    before = _unit_counts(credited_before, "credited_before", invoice, invoiced)
-    left = {n: q - before.get(n, 0) for n, q in invoiced.items()}
-    if lines is None:
-        wanted = {n: q for n, q in left.items() if q}
-    else:
-        wanted = _unit_counts(lines, "lines", invoice, left)
-    _require(
-        bool(wanted),
-        "nothing left to credit" if lines is None else "no units to credit",
-        field="lines",
-        entity_id=invoice.id,
-    )
-
-    out = []
-    exclusive = invoice.tax_mode is TaxMode.EXCLUSIVE
-    for line in invoice.lines:
-        now = wanted.get(line.line_no, 0)
-        if not now:
-            continue
-        b, n = before.get(line.line_no, 0), line.quantity
-        g, v = line.gross.minor_units, _value(line, exclusive).minor_units
-        gross = cumulative_share(g, b + now, n) - cumulative_share(g, b, n)
-        lo, hi = cumulative_share(v, b, n), cumulative_share(v, b + now, n)
-        out.append(_credit_line(line, exclusive, now, gross, lo, hi))
-    return _credit_note(
-        invoice, credit_note_id, number, issued_on, reason, out, credited_amount_before
-    )
-
-
-def build_adjustment(
-    invoice: Invoice,
-    *,
-    credit_note_id: str,
-    number: str,
-    issued_on: date,
-    reason: str,
-    amount: Money,
-    credited_amount_before: Money | None = None,
-) -> Invoice:
-    """A credit note that lowers the price of ``invoice`` by ``amount`` (no units return).
-
-    ``amount`` is in the invoice's price terms: before tax when its prices exclude tax
-    (the tax follows), tax included when they include it. It is spread over the invoice
-    lines by their value (nets, or totals when inclusive) with :meth:`Money.allocate`; each
-    line's tax is its part × the line's own tax / its value, rounded half-up. Adjustment
-    lines credit ``quantity`` 0; their ``gross`` is the value credited, ``discount`` zero.
-
-    Raises:
-        ValidationError: ``amount`` is not positive, exceeds the invoice's value, or — with
-            ``credited_amount_before`` — would take the total credited past the invoice.
-    """
-    _credit_header(invoice, credit_note_id, number, issued_on, reason)
-    currency = invoice.currency
-    _money(amount, "amount", currency, invoice.id)
-    exclusive = invoice.tax_mode is TaxMode.EXCLUSIVE
-    value = invoice.net_total if exclusive else invoice.grand_total
-    if amount.is_zero or amount > value:
-        raise ValidationError(
-            f"must lie above zero and at most the invoice's {value}",
-            field="amount",
-            value=str(amount),
-            entity_id=invoice.id,
-        )
-    parts = amount.allocate([_value(line, exclusive) for line in invoice.lines])
-    out = []
-    for line, part in zip(invoice.lines, parts, strict=True):
-        if part.is_zero:
-            continue
-        units = part.minor_units
-        out.append(_credit_line(line, exclusive, 0, units, 0, units))
-    return _credit_note(
-        invoice, credit_note_id, number, issued_on, reason, out, credited_amount_before
-    )
+# The credit notes live in their own module, which builds on the documents above.
+from orderhub._billing_credits import (  # noqa: E402
+    build_adjustment,
+    build_credit_note,
+    credited_units,
+)

@@ -24,6 +24,8 @@ from orderhub._fulfilment import (
     PickList,
     Shipment,
     ShipmentLine,
+    _evolve_fo,
+    _evolve_line,
 )
 from orderhub._journal import (
     Account,
@@ -41,6 +43,7 @@ from orderhub._money import Money
 from orderhub._orders import Order, OrderState
 from orderhub._receivables import Receivables
 from orderhub._receivables_values import Application, CreditKind
+from orderhub._statemachine import evolver
 from orderhub._tax import TaxMode, TaxPolicy, TaxRounding
 from orderhub._terms import PaymentTerms
 from orderhub.errors import (
@@ -64,6 +67,9 @@ if TYPE_CHECKING:
     from orderhub._hub_returns import ReturnAuthorization
 
 __all__ = ["CashCommands", "Shipped"]
+
+_evolve_invoice = evolver(Invoice)
+_evolve_shipment = evolver(Shipment)
 
 _SHIPPABLE = frozenset(
     {
@@ -184,7 +190,9 @@ class CashCommands:
         moved = fo._moved(target)
         if moved is fo:
             return []
-        self._alloc.fulfillment.put(attrs.evolve(moved, reason=reason or moved.reason))
+        if reason and reason != moved.reason:
+            moved = _evolve_fo(moved, reason=reason)
+        self._alloc.fulfillment.put(moved)
         if target is FulfillmentState.RELEASED:
             # Released to the location, which picks them: the units no longer expire.
             lines = {line.line_no for line in fo.lines}
@@ -369,9 +377,12 @@ class CashCommands:
         for line_no, qty in content.items():
             order = self._alloc.ship(order, fo.location_id, line_no, qty)
         shipped_lines = tuple(
-            attrs.evolve(fl, shipped=fl.shipped + content.get(fl.line_no, 0)) for fl in fo.lines
+            _evolve_line(fl, shipped=fl.shipped + content[fl.line_no])
+            if fl.line_no in content
+            else fl
+            for fl in fo.lines
         )
-        fo_after = attrs.evolve(
+        fo_after = _evolve_fo(
             fo, lines=shipped_lines, shipment_ids=(*fo.shipment_ids, shipment.id)
         )
         target = (
@@ -414,7 +425,7 @@ class CashCommands:
             )
         events.extend(self._close_paid(order.customer_id, now))
         if invoice is not None:
-            shipment = attrs.evolve(shipment, invoice_id=invoice.id)
+            shipment = _evolve_shipment(shipment, invoice_id=invoice.id)
         self._shipments[shipment.id] = shipment
         self._shipment_keys[key] = shipment.id
         self._shipment_keys.setdefault(tracked, shipment.id)
@@ -524,7 +535,7 @@ class CashCommands:
         self, order: Order, shipment: Shipment, draft: Invoice, now: datetime
     ) -> tuple[Invoice | None, list[Event]]:
         on = draft.issued_on
-        invoice = attrs.evolve(
+        invoice = _evolve_invoice(
             draft,
             id=self._ids.new_id("invoice"),
             number=self._numbers.new_id("invoice-number"),

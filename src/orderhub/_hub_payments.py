@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
+from orderhub._billing import InvoiceKind
 from orderhub._hub_cash import _text
 from orderhub._journal import (
     Account,
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
     from orderhub._receivables import Receivables
 
 __all__ = ["PaymentCommands"]
+
+_CREDIT_NOTE = InvoiceKind.CREDIT_NOTE
 
 
 class PaymentCommands:
@@ -55,17 +58,17 @@ class PaymentCommands:
     def _close_paid(self, customer_id: str, now: datetime) -> list[Event]:
         """Invoiced orders of the customer whose invoices are all settled are closed."""
         events: list[Event] = []
+        invoices = self._invoices
+        is_open = self.receivables._is_open
         for order_id in self.customers.get(customer_id).order_ids:  # type: ignore[attr-defined]
             order = self._orders[order_id]
             if order.state is not OrderState.INVOICED:
                 continue
-            ids = [  # invoices of free goods are not open items: nothing to settle
-                i
+            if not any(  # invoices of free goods are not open items: nothing to settle
+                is_open(i)
                 for i in self._invoices_of.get(order_id, ())
-                if not self._invoices[i].is_credit_note
-                and not self._invoices[i].grand_total.is_zero
-            ]
-            if all(not self.receivables.item(i).is_open for i in ids):
+                if (doc := invoices[i]).kind is not _CREDIT_NOTE and doc.grand_total.amount
+            ):
                 self._orders[order_id] = order._moved(OrderState.CLOSED)
                 events.append(
                     OrderStateChanged(

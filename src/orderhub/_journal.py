@@ -156,13 +156,19 @@ class JournalLine:
     def dr(cls, account: Account, amount: Money) -> JournalLine:
         """Debit ``amount`` to ``account``."""
         _amount(amount, "amount")
-        return cls(account=account, debit=amount, credit=Money.zero(amount.currency))
+        zero = Money.zero(amount.currency)
+        if cls is JournalLine and amount.amount and isinstance(account, Account):
+            return _trusted_line(account, amount, zero)
+        return cls(account=account, debit=amount, credit=zero)
 
     @classmethod
     def cr(cls, account: Account, amount: Money) -> JournalLine:
         """Credit ``amount`` to ``account``."""
         _amount(amount, "amount")
-        return cls(account=account, debit=Money.zero(amount.currency), credit=amount)
+        zero = Money.zero(amount.currency)
+        if cls is JournalLine and amount.amount and isinstance(account, Account):
+            return _trusted_line(account, zero, amount)
+        return cls(account=account, debit=zero, credit=amount)
 
     @property
     def currency(self) -> str:
@@ -177,6 +183,21 @@ class JournalLine:
     def mirrored(self) -> JournalLine:
         """The same amount on the other side."""
         return JournalLine(account=self.account, debit=self.credit, credit=self.debit)
+
+
+_set = object.__setattr__
+
+
+def _trusted_line(account: Account, debit: Money, credit: Money) -> JournalLine:
+    """A :class:`JournalLine` made without its checks, for :meth:`JournalLine.dr` and
+    :meth:`~JournalLine.cr` once they have seen that it passes them: an Account, one
+    non-negative Money (checked by ``_amount``) that is not zero, and zero in its currency
+    on the other side (tests/test_journal_fastpath.py rebuilds them with the constructor)."""
+    line = object.__new__(JournalLine)
+    _set(line, "account", account)
+    _set(line, "debit", debit)
+    _set(line, "credit", credit)
+    return line
 
 
 @attrs.frozen(kw_only=True)

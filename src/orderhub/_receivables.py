@@ -61,9 +61,8 @@ from orderhub._money import Money
 from orderhub._receivables_core import LedgerCore
 from orderhub._receivables_index import (
     bucket_bounds,
-    bucket_sums,
-    scan_buckets,
 )
+from orderhub._receivables_queries import aging_sums, dso, invoice_request
 from orderhub._receivables_state import (
     REFUND_SEQ,
     Applied,
@@ -75,7 +74,6 @@ from orderhub._receivables_state import (
     applications_view,
     check_currency,
     check_day,
-    check_instalments,
     check_text,
     due_order,
     item_view,
@@ -198,44 +196,19 @@ class Receivables(LedgerCore):
                 again changes nothing).
             ValidationError: an amount, date or id breaks the rules above.
         """
-        inv_id = check_text(invoice_id, "invoice_id")
-        cust = check_text(customer_id, "customer_id", inv_id)
-        num = check_text(number, "number", inv_id)
-        cur = check_currency(currency)
-        total = money_units(amount, "amount", cur, entity_id=inv_id)
-        issued = check_day(issued_on, "issued_on", inv_id).toordinal()
-        due = check_day(due_on, "due_on", inv_id).toordinal()
-        if due < issued:
-            raise ValidationError(
-                "must not be before issued_on", field="due_on", value=due_on, entity_id=inv_id
-            )
-        disc, until = 0, 0
-        if discount is not None or discount_until is not None:
-            if discount is None or discount_until is None:
-                raise ValidationError(
-                    "a discount needs both discount and discount_until",
-                    field="discount" if discount is None else "discount_until",
-                    value=None,
-                    entity_id=inv_id,
-                )
-            disc = money_units(discount, "discount", cur, entity_id=inv_id)
-            if disc >= total:
-                raise ValidationError(
-                    "must be less than the amount",
-                    field="discount",
-                    value=str(discount),
-                    entity_id=inv_id,
-                )
-            until = check_day(discount_until, "discount_until", inv_id).toordinal()
-            if not issued <= until <= due:
-                raise ValidationError(
-                    "must be between issued_on and due_on",
-                    field="discount_until",
-                    value=discount_until,
-                    entity_id=inv_id,
-                )
-        parts = check_instalments(instalments, cur, total, issued, due, inv_id)
-        request = (cust, cur, num, total, issued, due, disc, until, tuple(parts))
+        inv_id, request = invoice_request(
+            invoice_id,
+            customer_id,
+            number,
+            currency,
+            amount,
+            issued_on,
+            due_on,
+            discount,
+            discount_until,
+            instalments,
+        )
+        cust, cur, num, total, issued, due, disc, until, parts = request
         found = self._invoices.get(inv_id)
         if found is not None:
             if found.request != request:
@@ -714,6 +687,13 @@ class Receivables(LedgerCore):
         """
         return receivable_view(self._invoice(check_text(invoice_id, "invoice_id")))
 
+    def _is_open(self, invoice_id: str) -> bool:
+        """``item(invoice_id).is_open``, without building the view (for the hub)."""
+        inv = self._invoices.get(invoice_id)
+        if inv is None:
+            return self.item(invoice_id).is_open  # raises what item() raises
+        return sum(item.open for item in inv.items) != 0
+
     def write_offs(self, invoice_id: str) -> tuple[WriteOff, ...]:
         """The write-offs of an invoice, in the order they were made."""
         return tuple(self._invoice(check_text(invoice_id, "invoice_id")).write_offs)
@@ -760,27 +740,9 @@ class Receivables(LedgerCore):
         if by not in ("due", "invoice"):
             raise ValidationError('must be "due" or "invoice"', field="by", value=by)
         bounds = DEFAULT_BUCKETS if buckets is DEFAULT_BUCKETS else bucket_bounds(buckets)
-        by_due = by == "due"
-        if customer_id is None:
-            cur = self._ledger_currency(currency)
-            book = self._books.get(cur)
-            if book is None:
-                sums, total, unapplied = [0] * (len(bounds) + 1), 0, 0
-            else:
-                tree = book.by_due if by_due else book.by_issue
-                sums = bucket_sums(tree, book.open_total, day, bounds)
-                total, unapplied = book.open_total, book.unapplied_total
-        else:
-            acct, cur = self._find(customer_id, currency)
-            if acct is None:
-                sums, total, unapplied = [0] * (len(bounds) + 1), 0, 0
-            else:
-                total, unapplied = acct.open_total, acct.unapplied_total
-                own = acct.by_due if by_due else acct.by_issue
-                if own is not None:
-                    sums = bucket_sums(own, total, day, bounds)
-                else:
-                    sums = scan_buckets(acct.open, day, by_due, bounds)
+        cur, sums, total, unapplied = aging_sums(
+            self, day, by == "due", bounds, customer_id, currency
+        )
         return Aging(
             as_of=as_of,
             by=by,
@@ -828,14 +790,4 @@ class Receivables(LedgerCore):
         (``as_of − days`` < invoice date ≤ ``as_of``), before any credit note. None when
         there were no sales in that window.
         """
-        day = check_day(as_of, "as_of").toordinal()
-        if isinstance(days, bool) or not isinstance(days, int) or days <= 0:
-            raise ValidationError("must be a positive number of days", field="days", value=days)
-        book = self._books.get(self._ledger_currency(currency))
-        if book is None:
-            return None
-        sales = book.sales.upto(day) - book.sales.upto(day - days)
-        if sales <= 0:
-            return None
-        hundredths = (2 * 100 * days * book.open_total + sales) // (2 * sales)
-        return Decimal(hundredths).scaleb(-2)
+        return dso(self, as_of, days, currency)
