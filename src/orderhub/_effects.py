@@ -9,16 +9,25 @@ path for the synchronous and the asyncio driver alike.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
 from sortedcontainers import SortedList
 
+from orderhub._statemachine import evolver
 from orderhub.errors import ValidationError
 
-__all__ = ["Effect", "EffectKind", "EffectStatus", "Outbox", "RetryPolicy"]
+__all__ = [
+    "Effect",
+    "EffectKind",
+    "EffectStatus",
+    "Outbox",
+    "RetryPolicy",
+    "evolve_effect",
+    "lazy_effect",
+]
 
 
 class EffectKind(enum.Enum):
@@ -56,11 +65,25 @@ class EffectStatus(enum.Enum):
     """The retry policy gave up; the hub compensated."""
 
 
+class _Built:
+    """Where an effect the hub emits keeps the builder of its payload (not an attrs field:
+    invisible to equality, ``repr``, :func:`attrs.evolve` and the serialization of
+    effects)."""
+
+    __slots__ = ("_build",)
+
+
 @attrs.frozen(kw_only=True)
-class Effect:
+class Effect(_Built):
     """One outside action: ``kind`` for the adapter named ``target`` (an ERP name, a
     fulfilment adapter name, or ``"finance"``), about ``subject_id`` (the document), with a
-    JSON-safe ``payload`` and an ``idempotency_key`` that never changes across retries."""
+    JSON-safe ``payload`` and an ``idempotency_key`` that never changes across retries.
+
+    ``payload`` is the mapping given to ``Effect(...)``; the hub's own effects keep instead
+    the frozen documents it is made from, as they were when the effect was emitted, and
+    build it on each access (so read it once and keep it in a variable). Equality and
+    ``repr`` ignore the payload.
+    """
 
     id: str
     kind: EffectKind
@@ -74,6 +97,61 @@ class Effect:
     status: EffectStatus = EffectStatus.PENDING
     reference: str | None = None
     last_error: str | None = None
+
+
+_Builder = Callable[[Any], Mapping[str, Any]]
+_raw = Effect.__dict__["payload"]  # the slot: the mapping given, or what the hub builds from
+_get_raw: Callable[[Effect], Any] = _raw.__get__
+_set_raw: Callable[[Effect, Any], None] = _raw.__set__
+_get_build: Callable[[Effect], _Builder] = _Built.__dict__["_build"].__get__
+_set_build: Callable[[Effect, _Builder], None] = _Built.__dict__["_build"].__set__
+
+
+class _Payload:
+    """The JSON-safe payload to send: the mapping given, or, for the hub's own effects, built
+    afresh on each access from the documents as they were when the effect was emitted (read
+    it once and keep it in a variable)."""
+
+    __slots__ = ()
+
+    def __get__(self, effect: Effect | None, owner: type | None = None) -> Any:
+        if effect is None:
+            return self
+        source = _get_raw(effect)
+        try:
+            build = _get_build(effect)
+        except AttributeError:  # an effect made by Effect(...): its payload as given
+            return source
+        if isinstance(source, Mapping):  # a payload read back from a snapshot
+            return source
+        return build(source)
+
+    def __set__(self, effect: Effect, value: Any) -> None:
+        _set_raw(effect, value)
+
+
+# The field's slot stays where the value is kept; reading it goes through _Payload.
+setattr(Effect, "payload", _Payload())  # noqa: B010  (for mypy the field keeps its type)
+
+
+def lazy_effect(source: Any, build: _Builder, **fields: Any) -> Effect:
+    """An effect whose payload ``build`` makes from ``source`` (frozen documents) when read."""
+    effect = Effect(payload=source, **fields)
+    _set_build(effect, build)
+    return effect
+
+
+_evolve = evolver(Effect)
+
+
+def evolve_effect(effect: Effect, **changes: Any) -> Effect:
+    """:func:`attrs.evolve` for effects, keeping a payload built on access as it is (where
+    ``attrs.evolve`` reads the payload, so builds it)."""
+    new = _evolve(effect, payload=_get_raw(effect), **changes)
+    build = getattr(effect, "_build", None)  # unset on an effect made by Effect(...)
+    if build is not None:
+        _set_build(new, build)
+    return new
 
 
 @attrs.frozen(kw_only=True)

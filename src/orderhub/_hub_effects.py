@@ -13,11 +13,19 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from orderhub._effects import Effect, EffectKind, EffectStatus, Outbox, RetryPolicy
-from orderhub._fulfilment import FulfillmentOrder, FulfillmentState
+from orderhub._effects import (
+    Effect,
+    EffectKind,
+    EffectStatus,
+    Outbox,
+    RetryPolicy,
+    evolve_effect,
+    lazy_effect,
+)
+from orderhub._fulfilment import FulfillmentState
 from orderhub._journal import JournalEntry
 from orderhub._orders import ORDER_STATES, HoldKind, Order, OrderState
-from orderhub._statemachine import evolver
+from orderhub._payloads import cancellation, plain, sales_order
 from orderhub.errors import NotFound, ValidationError
 from orderhub.events import (
     CreditNoteIssued,
@@ -42,33 +50,6 @@ if TYPE_CHECKING:
 __all__ = ["EffectCommands"]
 
 
-_unstructure: Callable[[Any], Any] | None = None
-
-
-def _plain(obj: Any) -> Any:
-    """``obj`` as JSON-safe data (:func:`orderhub.serialization.unstructure`)."""
-    global _unstructure
-    if _unstructure is None:  # imported late: serialization imports the hub's modules
-        from orderhub.serialization import unstructure
-
-        _unstructure = unstructure
-    return _unstructure(obj)
-
-
-def _sales_order(order: Order, fos: Sequence[FulfillmentOrder]) -> dict[str, Any]:
-    """A sales order's payload: the order, the lines routed to the ERP, their fulfilment
-    orders."""
-    return {
-        "order": _plain(order),
-        "lines": [
-            {"line_no": fl.line_no, "sku": fl.sku, "quantity": fl.quantity}
-            for fo in fos
-            for fl in fo.lines
-        ],
-        "fulfillment_orders": [fo.id for fo in fos],
-    }
-
-
 # What each kind of event asks of the outbox (the events of other kinds ask nothing).
 _ROUTED, _INVOICED, _CREDITED, _PAID, _WITHDRAWN, _CANCELLED = range(6)
 _DISPATCH: tuple[tuple[type[Event] | tuple[type[Event], ...], int], ...] = (
@@ -91,9 +72,6 @@ def _role(cls: type) -> int | None:
         role = next((r for base, r in _DISPATCH if issubclass(cls, base)), None)
         _ROLE_OF[cls] = role
         return role
-
-
-_evolve_effect = evolver(Effect)
 
 
 class EffectCommands:
@@ -127,17 +105,21 @@ class EffectCommands:
         kind: EffectKind,
         target: str,
         subject_id: str,
-        payload: Mapping[str, Any],
+        source: Any,
+        build: Callable[[Any], Mapping[str, Any]],
         key: str,
     ) -> None:
+        """Queue an effect whose payload ``build`` makes from ``source`` (frozen documents
+        as they are now) when it is read."""
         now = self._now()
         self._outbox.add(
-            Effect(
+            lazy_effect(
+                source,
+                build,
                 id=self._ids.new_id("effect"),
                 kind=kind,
                 target=target,
                 subject_id=subject_id,
-                payload=payload,
                 idempotency_key=key,
                 created_at=now,
                 next_attempt_at=now,
@@ -161,7 +143,8 @@ class EffectCommands:
                     EffectKind.POST_INVOICE,
                     erp,
                     e.invoice_id,
-                    _plain(invoice),
+                    invoice,
+                    plain,
                     f"invoice:{e.invoice_id}",
                 )
             elif role == _CREDITED:
@@ -173,7 +156,8 @@ class EffectCommands:
                     EffectKind.POST_CREDIT_NOTE,
                     erp,
                     e.credit_note_id,
-                    _plain(note),
+                    note,
+                    plain,
                     f"credit-note:{e.credit_note_id}",
                 )
             elif role == _PAID:
@@ -182,7 +166,8 @@ class EffectCommands:
                     EffectKind.POST_PAYMENT,
                     self._default_erp,
                     e.payment_id,
-                    _plain(e),
+                    e,
+                    plain,
                     f"payment:{e.payment_id}",
                 )
             elif role == _WITHDRAWN:
@@ -195,7 +180,8 @@ class EffectCommands:
                         EffectKind.CANCEL_ORDER,
                         erp,
                         e.order_id,
-                        {"order_id": e.order_id, "reason": e.reason},
+                        e,
+                        cancellation,
                         f"cancel:{e.order_id}:{erp}",
                     )
 
@@ -224,18 +210,25 @@ class EffectCommands:
                     EffectKind.UPSERT_CUSTOMER,
                     erp,
                     customer.id,
-                    _plain(customer),
+                    customer,
+                    plain,
                     f"customer:{customer.id}:{erp}",
                 )
-            payload = _sales_order(order, fos)
-            self._emit(EffectKind.SUBMIT_ORDER, erp, order_id, payload, f"submit:{order_id}:{erp}")
+            self._emit(
+                EffectKind.SUBMIT_ORDER,
+                erp,
+                order_id,
+                (order, *fos),
+                sales_order,
+                f"submit:{order_id}:{erp}",
+            )
         for fo in new:
             self._released_fos.add(fo.id)
             self._alloc.fulfillment.seal(fo.id)
             location = self._alloc.network.get(fo.location_id)
             target = location.vendor if location.vendor is not None else "default"
             self._emit(
-                EffectKind.RELEASE_FULFILLMENT, target, fo.id, _plain(fo), f"release:{fo.id}"
+                EffectKind.RELEASE_FULFILLMENT, target, fo.id, fo, plain, f"release:{fo.id}"
             )
 
     def _effects_for_withdrawn(self, order_id: str) -> None:
@@ -249,7 +242,8 @@ class EffectCommands:
                     EffectKind.CANCEL_FULFILLMENT,
                     target,
                     fo.id,
-                    _plain(fo),
+                    fo,
+                    plain,
                     f"cancel-fulfillment:{fo.id}",
                 )
 
@@ -258,7 +252,8 @@ class EffectCommands:
             EffectKind.POST_JOURNAL_ENTRY,
             "finance",
             entry.id,
-            _plain(entry),
+            entry,
+            plain,
             f"journal:{entry.id}",
         )
 
@@ -311,7 +306,7 @@ class EffectCommands:
             return ()
         now = self._now()
         if isinstance(outcome, Succeeded):
-            done = _evolve_effect(
+            done = evolve_effect(
                 current,
                 status=EffectStatus.SUCCEEDED,
                 reference=outcome.reference,
@@ -321,7 +316,7 @@ class EffectCommands:
             return self._succeeded(done)
         attempts = current.attempts + 1
         if isinstance(outcome, Failed) and not self._retry.gives_up(attempts):
-            later = _evolve_effect(
+            later = evolve_effect(
                 current,
                 attempts=attempts,
                 last_error=outcome.reason,
@@ -330,7 +325,7 @@ class EffectCommands:
             self._outbox.put(current, later)
             return ()
         status = EffectStatus.REJECTED if isinstance(outcome, Rejected) else EffectStatus.ABANDONED
-        ended = _evolve_effect(
+        ended = evolve_effect(
             current,
             status=status,
             attempts=attempts,
