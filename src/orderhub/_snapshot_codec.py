@@ -82,7 +82,7 @@ class Writer:
     def names(self) -> list[list[Any]]:
         """The table of names, in index order (JSON-safe)."""
         return [
-            [kind, name, list(detail) if kind == "o" else detail]
+            [kind, name, detail if kind == "e" else list(detail)]
             for kind, name, detail in self.table
         ]
 
@@ -97,6 +97,10 @@ class Writer:
         handlers: dict[type, Encode] = {}
         firsts: dict[int, list[Any] | None] = {}  # tracked objects met: id -> what was written
         numbers: dict[int, int] = {}  # tracked objects met twice: id -> their number
+        values: dict[tuple[Any, ...], str] = {}  # what a value was written as -> ``~v<n>``
+        value_refs: dict[int, str] = {}  # id of a value's array -> its ``~v<n>``
+        value_ids: dict[int, str] = {}  # id of a value written -> its ``~v<n>``
+        written = 0  # value arrays written so far
         utc_times: dict[datetime, str] = {}
         members: dict[int, str] = {}
         index = self._index
@@ -137,6 +141,52 @@ class Writer:
             firsts[key] = out
             return out
 
+        def value_writer(write: Callable[[Any], list[Any]]) -> Encode:
+            def handler(obj: Any) -> Any:
+                # The same object again: what writing it again would give, sooner.
+                ref = value_ids.get(id(obj))
+                if ref is not None:
+                    return ref
+                out = shared(write(obj))
+                if type(out) is str:
+                    value_ids[id(obj)] = out
+                elif id(out) in value_refs:
+                    value_ids[id(obj)] = value_refs[id(out)]
+                return out
+
+            return handler
+
+        def shared(out: list[Any]) -> Any:
+            """A value's array the first time its value is met, ``~v<n>`` after that.
+
+            By what was written, not by identity, so that equal books write equal
+            snapshots however their values came to be shared. A value holding a mutable
+            container (which has an identity) is written wherever it occurs. Every value
+            array written counts, in the order they end, so ``n`` needs no mark in the
+            array it refers to.
+            """
+            nonlocal written
+            kinds = tuple(map(type, out))
+            if list in kinds:  # holds arrays: those of values stand for their refs
+                parts = []
+                for item in out:
+                    if type(item) is list:
+                        ref = value_refs.get(id(item))
+                        if ref is None:
+                            written += 1
+                            return out
+                        item = ref
+                    parts.append(item)
+                key = (*parts, *map(type, parts))
+            else:
+                key = (*out, *kinds)  # with the types, 1, 1.0 and True are not alike
+            ref = values.get(key)
+            if ref is not None:
+                return ref
+            values[key] = value_refs[id(out)] = f"~v{written}"
+            written += 1
+            return out
+
         def items(tag: int, values: Any, out: list[Any] | None = None) -> list[Any]:
             if out is None:
                 out = [tag]
@@ -169,10 +219,10 @@ class Writer:
 
             return handler
 
-        def write_tuple(obj: Any) -> Any:
+        def write_tuple(obj: Any) -> list[Any]:
             return items(TUPLE, obj)
 
-        def write_frozenset(obj: Any) -> Any:
+        def write_frozenset(obj: Any) -> list[Any]:
             return items(FROZENSET, _canonical(obj))
 
         def write_list(obj: Any, key: int) -> list[Any]:
@@ -247,10 +297,10 @@ class Writer:
                 raise Unencodable(obj)
             return "~f" + name
 
-        def write_state(obj: Any, name: str) -> list[Any]:
+        def write_state(obj: Any, kind: str, name: str) -> list[Any]:
             """Any instance of our classes: its slots that are set and its ``__dict__``."""
             state = _state(obj)
-            out = [index(("o", name, tuple(k for k, _ in state)))]
+            out = [index((kind, name, tuple(k for k, _ in state)))]
             for k, v in state:
                 try:
                     out.append(encode(v))
@@ -259,21 +309,21 @@ class Writer:
                     raise
             return out
 
-        def instance_writer(t: type, name: str) -> Callable[[Any], list[Any]]:
+        def instance_writer(t: type, kind: str, name: str) -> Callable[[Any], list[Any]]:
             """The writer of instances of our class ``t``: one C call reads every field of
             a class with slots (and no ``__dict__``) when all are set."""
             slots = _slots_of(t)
             if not slots or t.__dictoffset__:
-                return lambda obj: write_state(obj, name)
+                return lambda obj: write_state(obj, kind, name)
             single = len(slots) == 1
             getter = operator.attrgetter(*slots)
-            tag = index(("o", name, slots))
+            tag = index((kind, name, slots))
 
             def write(obj: Any) -> list[Any]:
                 try:
                     values = getter(obj)
                 except AttributeError:  # a slot is not set: the fields that are
-                    return write_state(obj, name)
+                    return write_state(obj, kind, name)
                 out = [tag]
                 try:
                     if single:
@@ -295,7 +345,7 @@ class Writer:
             if t is date:
                 return write_date
             if t is tuple:
-                return write_tuple
+                return value_writer(write_tuple)
             if t is list:
                 return tracked(write_list)
             if t is dict:
@@ -303,7 +353,7 @@ class Writer:
             if t is set:
                 return tracked(write_set)
             if t is frozenset:
-                return write_frozenset
+                return value_writer(write_frozenset)
             if t is defaultdict:
                 return tracked(write_defaultdict)
             if t in _SORTED_TAGS:
@@ -327,12 +377,20 @@ class Writer:
             name = _name_of(t) if _ours(t.__module__) else None
             if name is None:
                 return _refuse
-            write = instance_writer(t, name)
-            if not _tracked(obj):
-                return write
-            return tracked(lambda obj, key: write(obj))
+            if _tracked(obj):
+                write = instance_writer(t, "o", name)
+                return tracked(lambda obj, key: write(obj))
+            if _compared_by_value(t):
+                return value_writer(instance_writer(t, "v", name))
+            return instance_writer(t, "o", name)
 
         return encode
+
+
+def _compared_by_value(t: type) -> bool:
+    """Whether instances of our immutable class ``t`` are equal by value, so that two
+    equal ones may be restored as one."""
+    return any("__eq__" in vars(klass) for klass in t.__mro__ if klass is not object)
 
 
 def _refuse(obj: Any) -> Any:
@@ -372,20 +430,21 @@ class Reader:
         self.externals = externals
         self.decode: Encode = self._build()
 
-    def _entry(self, index: Any, kind: str) -> tuple[str, Any]:
-        """Entry ``index`` of the table of names, which must be of ``kind``."""
+    def _entry(self, index: Any, *kinds: str) -> tuple[str, str, Any]:
+        """Entry ``index`` of the table of names, which must be of one of ``kinds``."""
         try:
             found, name, detail = self.names[index]
         except (IndexError, TypeError, ValueError):
             raise InvalidSnapshot(
                 "names nothing in the table", field="names", value=index
             ) from None
-        if found != kind or not isinstance(name, str):
+        if found not in kinds or not isinstance(name, str):
             raise InvalidSnapshot("names the wrong kind of thing", field="names", value=index)
-        return name, detail
+        return found, name, detail
 
     def _build(self) -> Encode:
         objects: dict[int, Any] = {}
+        values: list[Any] = []  # every value read, in the order their arrays end
         leaves: dict[str, Any] = {}  # tagged strings read so far, and the numbered objects
         externals = self.externals
         entry = self._entry
@@ -416,6 +475,12 @@ class Reader:
             value: Any
             if kind == "~":
                 return text[1:]
+            if kind == "v":
+                n = int(rest)
+                if not 0 <= n < len(values) or rest != str(n):
+                    raise InvalidSnapshot("refers to no value", field="ref", value=rest)
+                value = leaves[text] = values[n]
+                return value
             if kind == "r":
                 raise InvalidSnapshot("refers to no object", field="ref", value=rest)
             if kind == "x":
@@ -431,7 +496,7 @@ class Reader:
             elif kind == "D":
                 value = date.fromisoformat(rest)
             elif kind == "e":
-                name, member = entry(int(rest), "e")
+                _, name, member = entry(int(rest), "e")
                 cls = _lookup(name, "names")
                 if not isinstance(cls, type) or not issubclass(cls, enum.Enum):
                     raise InvalidSnapshot("is not an enum", field="names", value=name)
@@ -453,10 +518,14 @@ class Reader:
             return map(decode, islice(node, start, None))
 
         def read_tuple(node: list[Any]) -> Any:
-            return tuple(rest_of(node))
+            out = tuple(rest_of(node))
+            values.append(out)
+            return out
 
         def read_frozenset(node: list[Any]) -> Any:
-            return frozenset(rest_of(node))
+            out = frozenset(rest_of(node))
+            values.append(out)
+            return out
 
         def read_list(node: list[Any], n: int | None = None) -> Any:
             out: list[Any] = []
@@ -548,7 +617,7 @@ class Reader:
             return kinds[inner[0]](inner, n)
 
         def compile_class(tag: int) -> Callable[..., Any]:
-            name, fields = entry(tag, "o")
+            kind, name, fields = entry(tag, "o", "v")
             cls = _lookup(name, "names")
             if not isinstance(cls, type) or issubclass(cls, enum.Enum):
                 raise InvalidSnapshot("is not a class", field="names", value=name)
@@ -568,7 +637,12 @@ class Reader:
                 any(map(set_field, repeat(obj), names, rest_of(node)))
                 return obj
 
-            return read
+            def read_value(node: list[Any]) -> Any:
+                obj = read(node)
+                values.append(obj)
+                return obj
+
+            return read_value if kind == "v" else read
 
         kinds = _Kinds(compile_class)
         kinds.update(
