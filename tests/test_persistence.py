@@ -373,7 +373,7 @@ def test_pending_effects_reach_the_adapters_exactly_once_after_a_restore() -> No
 def test_snapshot_is_plain_json_with_a_schema_version() -> None:
     snapshot = trading_world().hub.snapshot()
     assert snapshot["schema"] == "orderhub.hub-snapshot"
-    assert snapshot["version"] == 1
+    assert snapshot["version"] == 2
     assert snapshot["code"] == []
     assert json.loads(json.dumps(snapshot)) == snapshot
     text = json.dumps(snapshot)
@@ -453,7 +453,9 @@ def test_logged_commands_have_no_personal_data_in_repr() -> None:
 # -- bad input -------------------------------------------------------------------------------
 
 
-SNAP = {"schema": "orderhub.hub-snapshot", "version": 1}
+SNAP = {"schema": "orderhub.hub-snapshot", "version": 2}
+V1 = {"schema": "orderhub.hub-snapshot", "version": 1}
+MONEY = ["o", "orderhub._money:Money", ["amount", "currency"]]
 
 
 @pytest.mark.parametrize(
@@ -461,25 +463,33 @@ SNAP = {"schema": "orderhub.hub-snapshot", "version": 1}
     [
         ([], "data"),
         ({}, "schema"),
-        ({"schema": "something-else", "version": 1}, "schema"),
-        ({**SNAP, "version": 2}, "version"),
+        ({"schema": "something-else", "version": 2}, "schema"),
+        ({**SNAP, "version": 3}, "version"),
+        ({**SNAP, "version": True}, "version"),
         ({**SNAP, "hub": 3}, "snapshot"),
         ({**SNAP, "names": [], "hub": 3}, "hub"),
-        ({**SNAP, "names": [["o", "os:system", []]], "hub": {"$o": 0, "v": []}}, "$o"),
-        ({**SNAP, "names": [], "hub": {"$fn": "subprocess:run"}}, "$o"),
-        ({**SNAP, "names": [], "hub": {"$ref": 99}}, "$ref"),
-        ({**SNAP, "names": [], "hub": {"$what": 1}}, "snapshot"),
-        ({**SNAP, "names": [], "hub": {"$o": 5, "v": []}}, "$o"),
-        ({**SNAP, "names": [["e", "orderhub._orders:OrderState", "X"]], "hub": {"$o": 0}}, "$o"),
-        (
-            {**SNAP, "names": [["o", "orderhub._money:Money", ["amount"]]], "hub": {"$o": 0}},
-            "snapshot",
-        ),
-        (
-            {**SNAP, "names": [["o", "orderhub._money:Money", []]], "hub": {"$o": 0, "v": []}},
-            "hub",
-        ),
-        ({**SNAP, "names": [], "hub": {"$m": [1]}}, "$m"),
+        ({**SNAP, "names": [["o", "os:system", []]], "hub": [0]}, "names"),
+        ({**SNAP, "names": [], "hub": "~fsubprocess:run"}, "names"),
+        ({**SNAP, "names": [], "hub": "~r99"}, "ref"),
+        ({**SNAP, "names": [], "hub": "~?what"}, "snapshot"),
+        ({**SNAP, "names": [], "hub": {"$o": 0}}, "snapshot"),
+        ({**SNAP, "names": [], "hub": [-99]}, "snapshot"),
+        ({**SNAP, "names": [], "hub": [5]}, "names"),
+        ({**SNAP, "names": [], "hub": []}, "snapshot"),
+        ({**SNAP, "names": [["e", "orderhub._orders:OrderState", "X"]], "hub": [0]}, "names"),
+        ({**SNAP, "names": [["e", "orderhub._orders:OrderState", "X"]], "hub": "~e0"}, "names"),
+        ({**SNAP, "names": [MONEY], "hub": "~e0"}, "names"),
+        ({**SNAP, "names": [MONEY], "hub": [0, "~d1"]}, "hub"),
+        ({**SNAP, "names": [MONEY], "hub": [0, "~dx", "USD"]}, "snapshot"),
+        ({**SNAP, "names": [MONEY], "hub": [0, "~t2026-13-01T00:00:00", "USD"]}, "snapshot"),
+        ({**SNAP, "names": [], "hub": [-3, 1]}, "dict"),
+        ({**SNAP, "names": [], "hub": [-19, 0, [-1]]}, "ref"),
+        ({**SNAP, "names": [], "hub": [-2, [-19, 0, [-2]], [-19, 0, [-2]]]}, "ref"),
+        ({**SNAP, "names": [], "hub": "~xclock2"}, "clock2"),
+        ({**V1, "names": [], "hub": {"$ref": 99}}, "$ref"),
+        ({**V1, "names": [], "hub": {"$what": 1}}, "snapshot"),
+        ({**V1, "names": [["o", "os:system", []]], "hub": {"$o": 0, "v": []}}, "$o"),
+        ({**V1, "names": [], "hub": {"$m": [1]}}, "$m"),
     ],
 )
 def test_restore_refuses_what_is_not_a_snapshot(data: Any, field: str) -> None:
@@ -491,9 +501,14 @@ def test_restore_refuses_what_is_not_a_snapshot(data: Any, field: str) -> None:
 def test_restore_names_no_module_outside_orderhub() -> None:
     import sys
 
-    data = {**SNAP, "names": [], "hub": {"$fn": "antigravity:x"}}
-    with pytest.raises(InvalidSnapshot):
-        OrderHub.restore(data, clock=FixedClock(T0), ids=SequentialIds())
+    for data in (
+        {**SNAP, "names": [], "hub": "~fantigravity:x"},
+        {**SNAP, "names": [["o", "antigravity:x", []]], "hub": [0]},
+        {**SNAP, "names": [["e", "antigravity:x", "X"]], "hub": "~e0"},
+        {**V1, "names": [], "hub": {"$fn": "antigravity:x"}},
+    ):
+        with pytest.raises(InvalidSnapshot):
+            OrderHub.restore(data, clock=FixedClock(T0), ids=SequentialIds())
     assert "antigravity" not in sys.modules
 
 

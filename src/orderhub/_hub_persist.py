@@ -9,10 +9,10 @@ snapshot, and :meth:`forget_commands` what a snapshot covers.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from orderhub import _snapshot
+from orderhub import _snapshot, _snapshot_codec
 from orderhub._log import CommandLog, LoggedCommand, check_position
 from orderhub.errors import InvalidSnapshot, ValidationError
 
@@ -29,6 +29,12 @@ __all__ = ["PersistCommands"]
 # configured object itself when it is orderhub's own (so restore needs it passed only when
 # the host wrote it).
 _CONFIG = ("routing", "queue_priority", "tax", "revenue_policy")
+
+# The readers of each snapshot version: 1 wrote tagged JSON objects, 2 writes arrays.
+_READERS: dict[int, Callable[[Any, Mapping[str, Any]], Any]] = {
+    1: _snapshot.decode,
+    _snapshot.SCHEMA_VERSION: _snapshot_codec.decode,
+}
 
 
 def _config_of(hub: Any) -> dict[str, Any]:
@@ -116,19 +122,19 @@ class PersistCommands:
             code.append("numbers")
         for name, obj in _config_of(hub).items():
             try:
-                config[name] = _snapshot.encode(obj, externals)
+                config[name] = _snapshot_codec.encode(obj, externals)
             except _snapshot.Unencodable:
                 config[name] = None
                 code.append(name)
             externals[id(obj)] = name
         for segment in hub.insights._segments.values():
             try:
-                _snapshot.encode(segment.test, externals)
+                _snapshot_codec.encode(segment.test, externals)
             except _snapshot.Unencodable:
                 externals.setdefault(id(segment.test), f"segment:{segment.name}")
                 code.append(f"segment:{segment.name}")
         try:
-            written = _snapshot.encode(self, externals)
+            written = _snapshot_codec.encode(self, externals)
         except _snapshot.Unencodable as exc:
             raise InvalidSnapshot(
                 f"holds {type(exc.obj).__qualname__}, which is neither data nor known code",
@@ -176,12 +182,14 @@ class PersistCommands:
             raise InvalidSnapshot(
                 "is not an orderhub hub snapshot", field="schema", value=data.get("schema")
             )
-        if data.get("version") != _snapshot.SCHEMA_VERSION:
+        version = data.get("version")
+        if version not in _READERS or type(version) is not int:
             raise InvalidSnapshot(
-                f"cannot be read by this version (reads {_snapshot.SCHEMA_VERSION})",
+                f"cannot be read by this version (reads 1 to {_snapshot.SCHEMA_VERSION})",
                 field="version",
-                value=data.get("version"),
+                value=version,
             )
+        decode = _READERS[version]
         externals: dict[str, Any] = {"clock": clock, "ids": ids, "commands": []}
         if numbers is not None:
             externals["numbers"] = numbers
@@ -196,7 +204,7 @@ class PersistCommands:
             if given[name] is not None:
                 externals[name] = given[name]
             elif isinstance(config, Mapping) and config.get(name) is not None:
-                externals[name] = _snapshot.decode(config[name], externals)
+                externals[name] = decode(config[name], externals)
         for segment in segments:
             externals[f"segment:{segment.name}"] = segment.test
         missing = [str(n) for n in data.get("code", ()) if str(n) not in externals]
@@ -204,7 +212,7 @@ class PersistCommands:
             raise InvalidSnapshot(
                 "names code that must be passed to restore", field="code", value=missing
             )
-        hub = _snapshot.decode({"names": data.get("names"), "data": data.get("hub")}, externals)
+        hub = decode({"names": data.get("names"), "data": data.get("hub")}, externals)
         if not isinstance(hub, cls):
             raise InvalidSnapshot("does not hold a hub", field="hub", value=type(hub).__name__)
         restored: OrderHub = hub  # type: ignore[assignment]

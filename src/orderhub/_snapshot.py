@@ -35,7 +35,7 @@ from orderhub.errors import InvalidSnapshot
 __all__ = ["SCHEMA", "SCHEMA_VERSION", "decode", "encode"]
 
 SCHEMA = "orderhub.hub-snapshot"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # written by orderhub._snapshot_codec; this module reads version 1
 
 _ATOMS = (str, int, bool, type(None))
 # The classes and functions of others a snapshot may name: container factories.
@@ -90,16 +90,16 @@ def _find_name(obj: Any) -> str | None:
     return f"{module}:{qualname}" if found is obj else None
 
 
-def _lookup(name: str) -> Any:
+def _lookup(name: str, field: str = "$o") -> Any:
     module, sep, qualname = name.partition(":")
     if not sep or not _ours(module):
-        raise InvalidSnapshot("names no orderhub class or function", field="$o", value=name)
+        raise InvalidSnapshot("names no orderhub class or function", field=field, value=name)
     try:
         obj: Any = importlib.import_module(module)
         for part in qualname.split("."):
             obj = getattr(obj, part)
     except (ImportError, AttributeError):
-        raise InvalidSnapshot("no such class or function", field="$o", value=name) from None
+        raise InvalidSnapshot("no such class or function", field=field, value=name) from None
     return obj
 
 
@@ -613,7 +613,7 @@ def decode(data: Any, externals: Mapping[str, Any]) -> Any:
         return decoder.decode(data.get("data"))
     except InvalidSnapshot:
         raise
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, ArithmeticError) as exc:
         raise InvalidSnapshot(
             f"is not a snapshot this version can read ({type(exc).__name__}: {exc})",
             field="snapshot",
