@@ -46,6 +46,14 @@ class _FirstFit(Generic[_K]):
         for keys in self._keys:
             yield from keys
 
+    def ordered(self) -> list[_K]:
+        """The keys in ascending order (the index's own list when it has one block: read
+        it, do not change it)."""
+        blocks = self._keys
+        if len(blocks) == 1:
+            return blocks[0]
+        return [key for keys in blocks for key in keys]
+
     def get(self, key: _K) -> int:
         """The amount of ``key``; 0 when it is not held."""
         return self._amounts.get(key, 0)

@@ -17,12 +17,12 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime
-from operator import attrgetter
+from operator import itemgetter
 
-import attrs
 from sortedcontainers import SortedList
 
 from orderhub._firstfit import _FirstFit
+from orderhub._statemachine import evolver
 from orderhub._stock_values import (
     Movement,
     MovementKind,
@@ -64,6 +64,36 @@ __all__ = [
 # -- the stock book ----------------------------------------------------------------------------
 
 _Position = tuple[str, str]  # (location id, sku)
+# One ledger entry as kept: a Movement's fields in order, the kind by its value. A tuple of
+# atoms only, which the cyclic GC stops tracking; a Movement is made from it when asked for.
+_Row = tuple[int, str, str, str, int, int, str | None, str | None, datetime]
+_KINDS = {kind.value: kind for kind in MovementKind}
+_RECEIVE = MovementKind.RECEIVE.value
+_ADJUST = MovementKind.ADJUST.value
+_RESERVE = MovementKind.RESERVE.value
+_RELEASE = MovementKind.RELEASE.value
+_SHIP = MovementKind.SHIP.value
+_TRANSFER_OUT = MovementKind.TRANSFER_OUT.value
+_TRANSFER_IN = MovementKind.TRANSFER_IN.value
+_RETURN = MovementKind.RETURN.value
+_seq_of = itemgetter(0)
+_evolve_reservation = evolver(Reservation)
+_evolve_supply = evolver(Supply)
+
+
+def _movement(row: _Row) -> Movement:
+    seq, loc, sku, kind, on_hand_delta, reserved_delta, reason, reference, at = row
+    return Movement(
+        seq=seq,
+        location_id=loc,
+        sku=sku,
+        kind=_KINDS[kind],
+        on_hand_delta=on_hand_delta,
+        reserved_delta=reserved_delta,
+        reason=reason,
+        reference=reference,
+        at=at,
+    )
 
 
 class StockBook:
@@ -85,11 +115,11 @@ class StockBook:
         self._clock = clock
         self._positions: dict[str, dict[str, StockPosition]] = {}  # sku → location → position
         self._available: dict[str, _FirstFit[str]] = {}  # sku → location → available > 0
-        self._ledger: list[Movement] = []
-        self._moves_at: dict[_Position, list[Movement]] = {}
+        self._ledger: list[_Row] = []
+        self._moves_at: dict[_Position, list[_Row]] = {}
         self._skus_at: dict[str, dict[str, None]] = {}  # location → its SKUs, as an ordered set
         self._reservations: dict[str, Reservation] = {}
-        self._by_order: dict[str, list[str]] = {}
+        self._by_order: dict[str, tuple[str, ...]] = {}
         self._expiry: SortedList = SortedList()  # (expires_at, id) of live reservations
         self._supplies: dict[str, Supply] = {}
         self._supplies_as_added: dict[str, Supply] = {}
@@ -132,8 +162,7 @@ class StockBook:
         fit = self._available.get(_text(sku, "sku"))
         if fit is None:
             return ()
-        at = self._positions[sku]
-        return tuple(at[loc] for loc in fit)
+        return tuple(map(self._positions[sku].__getitem__, fit.ordered()))
 
     def best_source(self, sku: str, quantity: int) -> StockPosition | Supply | None:
         """Where one line of ``quantity`` units of ``sku`` is best filled from, by the default
@@ -173,10 +202,10 @@ class StockBook:
         The ledger only grows: a tuple returned earlier is a prefix of a later one.
         """
         if location_id is None and sku is None:
-            return tuple(self._ledger)
+            return tuple(map(_movement, self._ledger))
         if location_id is not None and sku is not None:
             key = (_text(location_id, "location_id"), _text(sku, "sku"))
-            return tuple(self._moves_at.get(key, ()))
+            return tuple(map(_movement, self._moves_at.get(key, ())))
         if sku is None:
             loc = _text(location_id, "location_id")
             keys = [(loc, item) for item in self._skus_at.get(loc, ())]
@@ -184,7 +213,8 @@ class StockBook:
             item = _text(sku, "sku")
             keys = [(loc, item) for loc in self._positions.get(item, ())]
         # Each position's movements are in ledger order: merge them by sequence number.
-        return tuple(heapq.merge(*(self._moves_at[k] for k in keys), key=attrgetter("seq")))
+        merged = heapq.merge(*(self._moves_at[k] for k in keys), key=_seq_of)
+        return tuple(map(_movement, merged))
 
     # -- queries: reservations and supplies ----------------------------------------------
 
@@ -248,7 +278,7 @@ class StockBook:
         q = _positive(quantity)
         why, ref = _opt_text(reason, "reason"), _opt_text(reference, "reference")
         now = self._now()
-        return self._move(loc, item, MovementKind.RECEIVE, q, 0, why, ref, now)
+        return _movement(self._move(loc, item, _RECEIVE, q, 0, why, ref, now))
 
     def adjust(self, location_id: str, sku: str, delta: int, *, reason: str) -> Movement:
         """Correct on-hand by ``delta`` (positive or negative, never zero) for ``reason``.
@@ -272,7 +302,7 @@ class StockBook:
                 value=delta,
             )
         now = self._now()
-        return self._move(loc, item, MovementKind.ADJUST, delta, 0, why, None, now)
+        return _movement(self._move(loc, item, _ADJUST, delta, 0, why, None, now))
 
     def transfer(
         self,
@@ -297,9 +327,9 @@ class StockBook:
             raise ValidationError("must differ from from_location", field="to_location", value=dst)
         self._need(src, item, q)
         now = self._now()
-        out = self._move(src, item, MovementKind.TRANSFER_OUT, -q, 0, None, ref, now)
-        into = self._move(dst, item, MovementKind.TRANSFER_IN, q, 0, None, ref, now)
-        return out, into
+        out = self._move(src, item, _TRANSFER_OUT, -q, 0, None, ref, now)
+        into = self._move(dst, item, _TRANSFER_IN, q, 0, None, ref, now)
+        return _movement(out), _movement(into)
 
     def return_stock(
         self, location_id: str, sku: str, quantity: int, *, reference: str | None = None
@@ -309,7 +339,7 @@ class StockBook:
         q = _positive(quantity)
         ref = _opt_text(reference, "reference")
         now = self._now()
-        return self._move(loc, item, MovementKind.RETURN, q, 0, None, ref, now)
+        return _movement(self._move(loc, item, _RETURN, q, 0, None, ref, now))
 
     # -- commands: reservations ----------------------------------------------------------
 
@@ -373,12 +403,10 @@ class StockBook:
                 created_at=now,
             )
             self._reservations[new_id] = reservation
-            self._by_order.setdefault(order, []).append(new_id)
+            self._by_order[order] = (*self._by_order.get(order, ()), new_id)
             if expires_at is not None:
                 self._expiry.add((expires_at, new_id))
-            self._move(
-                r.location_id, r.sku, MovementKind.RESERVE, 0, r.quantity, None, new_id, now
-            )
+            self._move(r.location_id, r.sku, _RESERVE, 0, r.quantity, None, new_id, now)
             made.append(reservation)
         return tuple(made)
 
@@ -401,7 +429,7 @@ class StockBook:
         else:
             q = self._within(r, quantity)
         now = self._now()
-        return self._release(r, q, why, now)
+        return _movement(self._release(r, q, why, now))
 
     def keep(self, reservation_id: str) -> Reservation:
         """Take the expiry off a live reservation: it is held until consumed or released.
@@ -414,7 +442,7 @@ class StockBook:
         if r.expires_at is None or not r.is_live:
             return r
         self._expiry.discard((r.expires_at, r.id))
-        kept = attrs.evolve(r, expires_at=None)
+        kept = _evolve_reservation(r, expires_at=None)
         self._reservations[r.id] = kept
         return kept
 
@@ -427,8 +455,7 @@ class StockBook:
         r = self.reservation(reservation_id)
         q = self._within(r, quantity)
         now = self._now()
-        self._update(attrs.evolve(r, consumed=r.consumed + q))
-        return self._move(r.location_id, r.sku, MovementKind.SHIP, -q, -q, None, r.id, now)
+        return _movement(self._consume(r, q, now))
 
     def expiring(self, now: datetime) -> tuple[Reservation, ...]:
         """The live reservations that :meth:`expire` would release at ``now``, as they are
@@ -513,7 +540,7 @@ class StockBook:
                 break
         else:
             promises.append((order, line, q))
-        self._set_supply(attrs.evolve(s, committed=s.committed + q))
+        self._set_supply(_evolve_supply(s, committed=s.committed + q))
 
     def uncommit_supply(
         self, supply_id: str, quantity: int, *, order_id: str, line_no: int
@@ -540,7 +567,7 @@ class StockBook:
             del promises[i]
         else:
             promises[i] = (order, line, held - q)
-        self._set_supply(attrs.evolve(s, committed=s.committed - q))
+        self._set_supply(_evolve_supply(s, committed=s.committed - q))
 
     def receive_supply(self, supply_id: str, quantity: int | None = None) -> Movement:
         """Book the arrival of ``quantity`` units of a supply (all outstanding by default):
@@ -569,8 +596,8 @@ class StockBook:
                     entity_id=s.id,
                 )
         now = self._now()
-        self._set_supply(attrs.evolve(s, received=s.received + q))
-        return self._move(s.location_id, s.sku, MovementKind.RECEIVE, q, 0, None, s.id, now)
+        self._set_supply(_evolve_supply(s, received=s.received + q))
+        return _movement(self._move(s.location_id, s.sku, _RECEIVE, q, 0, None, s.id, now))
 
     # -- internals -----------------------------------------------------------------------
 
@@ -604,9 +631,31 @@ class StockBook:
         if not r.is_live and r.expires_at is not None:
             self._expiry.discard((r.expires_at, r.id))
 
-    def _release(self, r: Reservation, q: int, reason: str | None, at: datetime) -> Movement:
-        self._update(attrs.evolve(r, released=r.released + q))
-        return self._move(r.location_id, r.sku, MovementKind.RELEASE, 0, -q, reason, r.id, at)
+    def _release(self, r: Reservation, q: int, reason: str | None, at: datetime) -> _Row:
+        self._update(_evolve_reservation(r, released=r.released + q))
+        return self._move(r.location_id, r.sku, _RELEASE, 0, -q, reason, r.id, at)
+
+    def _consume(self, r: Reservation, q: int, at: datetime) -> _Row:
+        self._update(_evolve_reservation(r, consumed=r.consumed + q))
+        return self._move(r.location_id, r.sku, _SHIP, -q, -q, None, r.id, at)
+
+    def _consume_line(self, order_id: str, line_no: int, location_id: str, quantity: int) -> None:
+        # Ship up to ``quantity`` units held for one line at one location, the oldest
+        # reservation first: what :meth:`consume` of each of :meth:`reservations` of the
+        # order (in order, live ones, of the line and location) does, without re-checking
+        # what is valid by construction.
+        left = quantity
+        reservations = self._reservations
+        for reservation_id in self._by_order.get(order_id, ()):
+            if not left:
+                break
+            r = reservations[reservation_id]
+            if r.line_no == line_no and r.location_id == location_id:
+                remaining = r.quantity - r.released - r.consumed
+                if remaining > 0:
+                    take = left if left < remaining else remaining
+                    self._consume(r, take, self._now())
+                    left -= take
 
     def _set_supply(self, s: Supply) -> None:
         self._supplies[s.id] = s
@@ -619,43 +668,44 @@ class StockBook:
         self,
         location_id: str,
         sku: str,
-        kind: MovementKind,
+        kind: str,
         on_hand_delta: int,
         reserved_delta: int,
         reason: str | None,
         reference: str | None,
         at: datetime,
-    ) -> Movement:
-        # Append one movement and bring the position and the availability index along.
-        movement = Movement(
-            seq=len(self._ledger) + 1,
-            location_id=location_id,
-            sku=sku,
-            kind=kind,
-            on_hand_delta=on_hand_delta,
-            reserved_delta=reserved_delta,
-            reason=reason,
-            reference=reference,
-            at=at,
+    ) -> _Row:
+        # Append one movement (``kind`` by its value) and bring the position and the
+        # availability index along.
+        ledger = self._ledger
+        row = (
+            len(ledger) + 1,
+            location_id,
+            sku,
+            kind,
+            on_hand_delta,
+            reserved_delta,
+            reason,
+            reference,
+            at,
         )
-        self._ledger.append(movement)
+        ledger.append(row)
         at_sku = self._positions.get(sku)
         if at_sku is None:
             at_sku = self._positions[sku] = {}
         old = at_sku.get(location_id)
         if old is None:
-            self._moves_at[(location_id, sku)] = [movement]
+            self._moves_at[(location_id, sku)] = [row]
             self._skus_at.setdefault(location_id, {})[sku] = None
             on_hand, reserved = on_hand_delta, reserved_delta
         else:
-            self._moves_at[(location_id, sku)].append(movement)
+            self._moves_at[(location_id, sku)].append(row)
             on_hand, reserved = old.on_hand + on_hand_delta, old.reserved + reserved_delta
-        position = StockPosition(
+        at_sku[location_id] = StockPosition(
             location_id=location_id, sku=sku, on_hand=on_hand, reserved=reserved
         )
-        at_sku[location_id] = position
         fit = self._available.get(sku)
         if fit is None:
             fit = self._available[sku] = _FirstFit()
-        fit.set(location_id, position.available)
-        return movement
+        fit.set(location_id, on_hand - reserved)
+        return row
