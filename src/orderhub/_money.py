@@ -192,6 +192,8 @@ class Money:
     @classmethod
     def _exact(cls, amount: Decimal, currency: str) -> Money:
         # Internal constructor for amounts already known to be at the minor unit.
+        if cls is Money:
+            return _made(amount, currency)
         m = _new(cls)
         _set_amount(m, amount)
         _set_currency(m, currency)
@@ -230,10 +232,7 @@ class Money:
             amount = Decimal(units).scaleb(-MINOR_UNITS[code], _EXACT)
         except (decimal.Inexact, decimal.Overflow):
             raise InvalidMoney(_TOO_LARGE, field="units", value=units) from None
-        m = _new(cls)
-        _set_amount(m, amount if amount else amount.copy_abs())
-        _set_currency(m, code)
-        return m
+        return cls._exact(amount if amount else amount.copy_abs(), code)
 
     # -- reading -------------------------------------------------------------------------
 
@@ -287,10 +286,7 @@ class Money:
             r = _add(a, b)
         except (decimal.Inexact, decimal.Overflow, decimal.InvalidOperation):
             raise InvalidMoney(_TOO_LARGE, field="amount", value=f"{a} and {b}") from None
-        m = _new(Money)
-        _set_amount(m, r if r else r.copy_abs())
-        _set_currency(m, currency)
-        return m
+        return _made(r if r else r.copy_abs(), currency)
 
     def __sub__(self, other: Money) -> Money:
         currency = self.currency
@@ -301,10 +297,7 @@ class Money:
             r = _subtract(a, b)
         except (decimal.Inexact, decimal.Overflow, decimal.InvalidOperation):
             raise InvalidMoney(_TOO_LARGE, field="amount", value=f"{a} and {b}") from None
-        m = _new(Money)
-        _set_amount(m, r if r else r.copy_abs())
-        _set_currency(m, currency)
-        return m
+        return _made(r if r else r.copy_abs(), currency)
 
     def __neg__(self) -> Money:
         amount = self.amount
@@ -319,10 +312,7 @@ class Money:
     def __mul__(self, factor: int) -> Money:
         if type(factor) is int or (isinstance(factor, int) and not isinstance(factor, bool)):
             product = _exact_op(_multiply, self.amount, Decimal(factor))
-            m = _new(Money)
-            _set_amount(m, product)
-            _set_currency(m, self.currency)
-            return m
+            return _made(product, self.currency)
         if isinstance(factor, (Decimal, float, Fraction)):
             raise TypeError("multiplying by a fraction needs rounding: use Money.multiply()")
         return NotImplemented
@@ -414,6 +404,28 @@ _new = object.__new__
 _set_amount = Money.__dict__["amount"].__set__
 _set_currency = Money.__dict__["currency"].__set__
 _add = _EXACT.add
+# Money is immutable, and a hub keeps many equal amounts (prices, totals, taxes): the
+# amounts orderhub's arithmetic makes share one instance per value, so that the documents
+# and events hold fewer objects for the cyclic GC to scan. Keyed by the amount's text and
+# the code, which tell every amount and exponent apart; the table stops growing at
+# _SHARED_MAX entries.
+_SHARED: dict[str, Money] = {}
+_SHARED_MAX = 1 << 14
+
+
+def _made(amount: Decimal, currency: str) -> Money:
+    # A Money of ``amount`` (already at ``currency``'s minor unit), shared if seen before.
+    key = str(amount) + currency  # the amount's text ends in a digit, the code is letters
+    m = _SHARED.get(key)
+    if m is None:
+        m = _new(Money)
+        _set_amount(m, amount)
+        _set_currency(m, currency)
+        if len(_SHARED) < _SHARED_MAX:
+            _SHARED[key] = m
+    return m
+
+
 _subtract = _EXACT.subtract
 _multiply = _EXACT.multiply
 

@@ -263,7 +263,7 @@ class Order:
         lines = list(self.lines)
         line = lines[line_no - 1]
         lines[line_no - 1] = _evolve_line(
-            line, quantities=_evolve_quantities(line.quantities, **quantities)
+            line, quantities=_requantified(line.quantities, quantities)
         )
         return _evolve_order(self, lines=tuple(lines))
 
@@ -274,12 +274,82 @@ class Order:
         for line_no, quantities in changes.items():
             line = lines[line_no - 1]
             lines[line_no - 1] = _evolve_line(
-                line, quantities=_evolve_quantities(line.quantities, **quantities)
+                line, quantities=_requantified(line.quantities, quantities)
             )
         return _evolve_order(self, lines=tuple(lines))
 
 
 _evolve_quantities = evolver(LineQuantities)
+
+# LineQuantities are immutable and their values few (a line of 2 units is open, allocated
+# or shipped...): equal quantities share one instance, so that an order's lines keep fewer
+# objects for the cyclic GC to scan. An instance enters only once its constructor made it
+# (and checked it) from six ints; the table stops growing at _SHARED_MAX entries.
+_SHARED: dict[tuple[int, int, int, int, int, int], LineQuantities] = {}
+_SHARED_MAX = 4096
+_QUANTITY_NAMES = frozenset(
+    {"ordered", "open", "allocated", "backordered", "shipped", "cancelled"}
+)
+
+
+def line_quantities(
+    ordered: int,
+    open: int,
+    allocated: int = 0,
+    backordered: int = 0,
+    shipped: int = 0,
+    cancelled: int = 0,
+) -> LineQuantities:
+    """``LineQuantities(...)`` of these values, shared with any equal instance made before
+    (the values are checked, and refused, exactly as by the constructor)."""
+    if (
+        type(ordered) is int
+        and type(open) is int
+        and type(allocated) is int
+        and type(backordered) is int
+        and type(shipped) is int
+        and type(cancelled) is int
+    ):
+        key = (ordered, open, allocated, backordered, shipped, cancelled)
+        found = _SHARED.get(key)
+        if found is not None:
+            return found
+        made = LineQuantities(
+            ordered=ordered,
+            open=open,
+            allocated=allocated,
+            backordered=backordered,
+            shipped=shipped,
+            cancelled=cancelled,
+        )
+        if len(_SHARED) < _SHARED_MAX:
+            _SHARED[key] = made
+        return made
+    return LineQuantities(
+        ordered=ordered,
+        open=open,
+        allocated=allocated,
+        backordered=backordered,
+        shipped=shipped,
+        cancelled=cancelled,
+    )
+
+
+def _requantified(q: LineQuantities, changes: Mapping[str, int]) -> LineQuantities:
+    # ``attrs.evolve(q, **changes)``, through the shared table.
+    if type(q) is not LineQuantities or not _QUANTITY_NAMES.issuperset(changes):
+        return _evolve_quantities(q, **changes)  # a subclass, or an unknown name's TypeError
+    get = changes.get
+    return line_quantities(
+        get("ordered", q.ordered),
+        get("open", q.open),
+        get("allocated", q.allocated),
+        get("backordered", q.backordered),
+        get("shipped", q.shipped),
+        get("cancelled", q.cancelled),
+    )
+
+
 _evolve_line = evolver(OrderLine)
 _evolve_order = evolver(Order)
 

@@ -1,0 +1,123 @@
+"""Values orderhub shares between equal instances (Money from arithmetic, line quantities)
+and the stock ledger kept as rows: sharing never makes what the public constructors refuse,
+and never changes a value."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from orderhub import InvalidMoney, Money, Movement, MovementKind, ReserveRequest, StockBook
+from orderhub._money import _SHARED
+from orderhub._orders import LineQuantities, _requantified, line_quantities
+from orderhub.errors import InvalidQuantity
+from orderhub.testing import FixedClock, SequentialIds
+
+small = st.integers(-3, 6)
+
+
+@given(small, small, small, small, small, small)
+def test_shared_quantities_are_what_the_constructor_makes_or_refuses(
+    o: int, op: int, a: int, b: int, s: int, c: int
+) -> None:
+    refused: list[InvalidQuantity] = []
+    try:
+        expected = LineQuantities(
+            ordered=o, open=op, allocated=a, backordered=b, shipped=s, cancelled=c
+        )
+    except InvalidQuantity as e:
+        refused.append(e)
+    if refused:
+        with pytest.raises(InvalidQuantity) as got:
+            line_quantities(o, op, a, b, s, c)
+        e = refused[0]
+        assert (got.value.field, got.value.value, str(got.value)) == (e.field, e.value, str(e))
+        return
+    made = line_quantities(o, op, a, b, s, c)
+    assert made == expected
+    assert line_quantities(o, op, a, b, s, c) is made
+
+
+def test_quantities_that_are_not_ints_are_not_shared() -> None:
+    made = line_quantities(True, True)
+    assert made.ordered is True
+    assert made.open is True
+    assert line_quantities(1, 1).ordered is not True
+
+
+def test_requantified_is_evolve() -> None:
+    q = line_quantities(3, 3)
+    assert _requantified(q, {"open": 1, "allocated": 2}) == LineQuantities(
+        ordered=3, open=1, allocated=2
+    )
+    with pytest.raises(InvalidQuantity):
+        _requantified(q, {"open": 1})
+    with pytest.raises(TypeError):
+        _requantified(q, {"opened": 1})
+
+
+amounts = st.decimals(min_value=-(10**6), max_value=10**6, places=2)
+
+
+@given(amounts, amounts)
+def test_money_arithmetic_results_equal_fresh_values(x: Decimal, y: Decimal) -> None:
+    a, b = Money(x, "USD"), Money(y, "USD")
+    for got, want in ((a + b, x + y), (a - b, x - y), (a * 3, x * 3)):
+        fresh = Money(want, "USD")
+        assert got == fresh
+        assert repr(got) == repr(fresh)
+        assert str(got.amount) == str(fresh.amount)
+    assert (a + b) is (a + b) or len(_SHARED) >= 1 << 14
+
+
+def test_shared_money_keeps_its_exponent_and_currency() -> None:
+    assert str(Money.from_minor(100, "USD")) == "1.00 USD"
+    assert str(Money.from_minor(100, "JPY")) == "100 JPY"
+    assert str(Money.from_minor(100, "KWD")) == "0.100 KWD"
+    assert Money.from_minor(100, "JPY") is not Money.from_minor(100, "USD")
+    assert str(Money("1.00", "USD") - Money("1.00", "USD")) == "0.00 USD"
+    with pytest.raises(InvalidMoney):
+        Money("9" * 58 + ".99", "USD") + Money("9" * 58 + ".99", "USD")
+
+
+def test_a_subclass_is_not_shared() -> None:
+    class Cash(Money):
+        pass
+
+    assert type(Cash.from_minor(5, "USD")) is Cash
+
+
+def test_movements_are_made_from_the_ledger_rows_alike() -> None:
+    book = StockBook(FixedClock(datetime(2026, 3, 2, tzinfo=UTC)))
+    received = book.receive("dc-1", "A", 5, reason="delivery", reference="po-1")
+    request = ReserveRequest(location_id="dc-1", sku="A", quantity=3, line_no=1)
+    (r,) = book.reserve([request], order_id="o-1", ids=SequentialIds())
+    shipped = book.consume(r.id, 2)
+    released = book.release(r.id)
+    ledger = book.movements()
+    assert ledger[0] == received
+    assert ledger[2:] == (shipped, released)
+    assert ledger[1] == Movement(
+        seq=2,
+        location_id="dc-1",
+        sku="A",
+        kind=MovementKind.RESERVE,
+        on_hand_delta=0,
+        reserved_delta=3,
+        reference=r.id,
+        at=received.at,
+    )
+    assert [m.kind for m in ledger] == [
+        MovementKind.RECEIVE,
+        MovementKind.RESERVE,
+        MovementKind.SHIP,
+        MovementKind.RELEASE,
+    ]
+    assert book.movements("dc-1") == ledger == book.movements(sku="A")
+    assert book.movements("dc-1", "A") == ledger
+    assert book.position("dc-1", "A").on_hand == 3
+    assert book.reserved("dc-1", "A") == 0
