@@ -76,12 +76,14 @@ class _FirstFit(Generic[_K]):
             return
         self._amounts[key] = amount
         if old is not None:
-            i = self._block_of(key)
-            self._blocks[i][bisect_left(self._keys[i], key)] = amount
-            if amount >= self._maxes[i]:
-                self._maxes[i] = amount
-            elif old == self._maxes[i]:
-                self._maxes[i] = max(self._blocks[i])
+            i = 0 if len(self._firsts) == 1 else self._block_of(key)
+            block = self._blocks[i]
+            block[bisect_left(self._keys[i], key)] = amount
+            maxes = self._maxes
+            if amount >= maxes[i]:
+                maxes[i] = amount
+            elif old == maxes[i]:
+                maxes[i] = max(block)
             return
         if not self._keys:
             self._keys.append([key])

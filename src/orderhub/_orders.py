@@ -228,6 +228,9 @@ class Order:
 
     def line(self, line_no: int) -> OrderLine:
         """The line numbered ``line_no`` (1-based)."""
+        lines = self.lines
+        if type(line_no) is int and 0 < line_no <= len(lines):
+            return lines[line_no - 1]
         if isinstance(line_no, bool) or not isinstance(line_no, int):
             raise ValidationError(
                 "must be an int", field="line_no", value=line_no, entity_id=self.id

@@ -95,7 +95,7 @@ class StateTable(Generic[S]):
 
     def check(self, source: S, target: S, entity_id: str | None = None) -> None:
         """Raise :class:`IllegalTransition` unless ``source`` → ``target`` is legal."""
-        if not self.can(source, target):
+        if target not in self._transitions.get(source, _NONE):  # not self.can(...)
             raise IllegalTransition(
                 f"{self.name} cannot move from {source.value} to {target.value}",
                 field="state",

@@ -77,8 +77,32 @@ _TRANSFER_OUT = MovementKind.TRANSFER_OUT.value
 _TRANSFER_IN = MovementKind.TRANSFER_IN.value
 _RETURN = MovementKind.RETURN.value
 _seq_of = itemgetter(0)
-_evolve_reservation = evolver(Reservation)
 _evolve_supply = evolver(Supply)
+
+# A reservation as kept, for the same reason: its fields in order, atoms only, as
+# (id, order id, line no, location id, sku, quantity, released, consumed, expires at,
+# created at); a Reservation is made from it when asked for.
+_Held = tuple[str, str, int, str, str, int, int, int, datetime | None, datetime]
+
+
+def _reservation(row: _Held) -> Reservation:
+    rid, order, line_no, loc, sku, quantity, released, consumed, expires_at, created_at = row
+    return Reservation(
+        id=rid,
+        order_id=order,
+        line_no=line_no,
+        location_id=loc,
+        sku=sku,
+        quantity=quantity,
+        released=released,
+        consumed=consumed,
+        expires_at=expires_at,
+        created_at=created_at,
+    )
+
+
+def _remaining(row: _Held) -> int:
+    return row[5] - row[6] - row[7]
 
 
 def _movement(row: _Row) -> Movement:
@@ -118,7 +142,7 @@ class StockBook:
         self._ledger: list[_Row] = []
         self._moves_at: dict[_Position, list[_Row]] = {}
         self._skus_at: dict[str, dict[str, None]] = {}  # location → its SKUs, as an ordered set
-        self._reservations: dict[str, Reservation] = {}
+        self._reservations: dict[str, _Held] = {}
         self._by_order: dict[str, tuple[str, ...]] = {}
         self._expiry: SortedList = SortedList()  # (expires_at, id) of live reservations
         self._supplies: dict[str, Supply] = {}
@@ -220,6 +244,9 @@ class StockBook:
 
     def reservation(self, reservation_id: str) -> Reservation:
         """The reservation ``reservation_id``."""
+        return _reservation(self._held(reservation_id))
+
+    def _held(self, reservation_id: str) -> _Held:
         try:
             return self._reservations[reservation_id]
         except (KeyError, TypeError):
@@ -236,8 +263,10 @@ class StockBook:
             ids: Sequence[str] = tuple(self._reservations)
         else:
             ids = self._by_order.get(_text(order_id, "order_id"), ())
-        found = (self._reservations[i] for i in ids)
-        return tuple(r for r in found if r.is_live or not live_only)
+        found = map(self._reservations.__getitem__, ids)
+        if live_only:
+            return tuple(_reservation(r) for r in found if r[5] - r[6] - r[7] > 0)
+        return tuple(map(_reservation, found))
 
     def supply(self, supply_id: str) -> Supply:
         """The supply ``supply_id``."""
@@ -392,23 +421,15 @@ class StockBook:
 
         made = []
         for new_id, r in zip(new_ids, wanted, strict=True):
-            reservation = Reservation(
-                id=new_id,
-                order_id=order,
-                line_no=r.line_no,
-                location_id=r.location_id,
-                sku=r.sku,
-                quantity=r.quantity,
-                expires_at=expires_at,
-                created_at=now,
-            )
-            self._reservations[new_id] = reservation
+            loc, item, q = r.location_id, r.sku, r.quantity
+            row = (new_id, order, r.line_no, loc, item, q, 0, 0, expires_at, now)
+            self._reservations[new_id] = row
             self._by_order[order] = (*self._by_order.get(order, ()), new_id)
             if expires_at is not None:
                 self._expiry.add((expires_at, new_id))
-            self._move(r.location_id, r.sku, _RESERVE, 0, r.quantity, None, new_id, now)
-            made.append(reservation)
-        return tuple(made)
+            self._move(loc, item, _RESERVE, 0, q, None, new_id, now)
+            made.append(row)
+        return tuple(map(_reservation, made))
 
     def release(
         self, reservation_id: str, quantity: int | None = None, *, reason: str | None = None
@@ -420,12 +441,12 @@ class StockBook:
         Raises:
             InvalidQuantity: more than the reservation has left.
         """
-        r = self.reservation(reservation_id)
+        r = self._held(reservation_id)
         why = _opt_text(reason, "reason")
         if quantity is None:
-            if not r.remaining:
+            q = _remaining(r)
+            if not q:
                 return None
-            q = r.remaining
         else:
             q = self._within(r, quantity)
         now = self._now()
@@ -438,13 +459,15 @@ class StockBook:
         picking them). Keeping a reservation without an expiry, or one no longer live,
         changes nothing. Returns the reservation as it is now.
         """
-        r = self.reservation(reservation_id)
-        if r.expires_at is None or not r.is_live:
-            return r
-        self._expiry.discard((r.expires_at, r.id))
-        kept = _evolve_reservation(r, expires_at=None)
-        self._reservations[r.id] = kept
-        return kept
+        r = self._held(reservation_id)
+        expires_at = r[8]
+        if expires_at is None or _remaining(r) <= 0:
+            return _reservation(r)
+        self._expiry.discard((expires_at, r[0]))
+        rid, order, line_no, loc, sku, quantity, released, consumed, _, created = r
+        kept = (rid, order, line_no, loc, sku, quantity, released, consumed, None, created)
+        self._reservations[rid] = kept
+        return _reservation(kept)
 
     def consume(self, reservation_id: str, quantity: int) -> Movement:
         """Ship ``quantity`` held units of a reservation: on-hand and reserved both fall (SHIP).
@@ -452,7 +475,7 @@ class StockBook:
         Raises:
             InvalidQuantity: more than the reservation has left.
         """
-        r = self.reservation(reservation_id)
+        r = self._held(reservation_id)
         q = self._within(r, quantity)
         now = self._now()
         return _movement(self._consume(r, q, now))
@@ -465,7 +488,7 @@ class StockBook:
         for expires_at, reservation_id in self._expiry:
             if expires_at > until:
                 break
-            due.append(self._reservations[reservation_id])
+            due.append(_reservation(self._reservations[reservation_id]))
         return tuple(due)
 
     def expire(self, now: datetime) -> tuple[Reservation, ...]:
@@ -485,8 +508,8 @@ class StockBook:
         at = self._now()
         for reservation_id in due:
             r = self._reservations[reservation_id]
-            self._release(r, r.remaining, "expired", at)
-        return tuple(self._reservations[i] for i in due)
+            self._release(r, _remaining(r), "expired", at)
+        return tuple(_reservation(self._reservations[i]) for i in due)
 
     # -- commands: supply ----------------------------------------------------------------
 
@@ -615,29 +638,36 @@ class StockBook:
                 available=available,
             )
 
-    def _within(self, r: Reservation, quantity: object) -> int:
-        q = _positive(quantity, entity_id=r.id)
-        if q > r.remaining:
+    def _within(self, r: _Held, quantity: object) -> int:
+        q = _positive(quantity, entity_id=r[0])
+        remaining = _remaining(r)
+        if q > remaining:
             raise InvalidQuantity(
-                f"only {r.remaining} units left in the reservation",
+                f"only {remaining} units left in the reservation",
                 field="quantity",
                 value=q,
-                entity_id=r.id,
+                entity_id=r[0],
             )
         return q
 
-    def _update(self, r: Reservation) -> None:
-        self._reservations[r.id] = r
-        if not r.is_live and r.expires_at is not None:
-            self._expiry.discard((r.expires_at, r.id))
+    def _update(self, r: _Held) -> None:
+        self._reservations[r[0]] = r
+        if r[8] is not None and _remaining(r) <= 0:
+            self._expiry.discard((r[8], r[0]))
 
-    def _release(self, r: Reservation, q: int, reason: str | None, at: datetime) -> _Row:
-        self._update(_evolve_reservation(r, released=r.released + q))
-        return self._move(r.location_id, r.sku, _RELEASE, 0, -q, reason, r.id, at)
+    def _release(self, r: _Held, q: int, reason: str | None, at: datetime) -> _Row:
+        rid, order, line_no, loc, sku, quantity, released, consumed, expires_at, created = r
+        self._update(
+            (rid, order, line_no, loc, sku, quantity, released + q, consumed, expires_at, created)
+        )
+        return self._move(loc, sku, _RELEASE, 0, -q, reason, rid, at)
 
-    def _consume(self, r: Reservation, q: int, at: datetime) -> _Row:
-        self._update(_evolve_reservation(r, consumed=r.consumed + q))
-        return self._move(r.location_id, r.sku, _SHIP, -q, -q, None, r.id, at)
+    def _consume(self, r: _Held, q: int, at: datetime) -> _Row:
+        rid, order, line_no, loc, sku, quantity, released, consumed, expires_at, created = r
+        self._update(
+            (rid, order, line_no, loc, sku, quantity, released, consumed + q, expires_at, created)
+        )
+        return self._move(loc, sku, _SHIP, -q, -q, None, rid, at)
 
     def _consume_line(self, order_id: str, line_no: int, location_id: str, quantity: int) -> None:
         # Ship up to ``quantity`` units held for one line at one location, the oldest
@@ -650,8 +680,8 @@ class StockBook:
             if not left:
                 break
             r = reservations[reservation_id]
-            if r.line_no == line_no and r.location_id == location_id:
-                remaining = r.quantity - r.released - r.consumed
+            if r[2] == line_no and r[3] == location_id:
+                remaining = r[5] - r[6] - r[7]
                 if remaining > 0:
                     take = left if left < remaining else remaining
                     self._consume(r, take, self._now())
