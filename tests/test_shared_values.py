@@ -121,3 +121,39 @@ def test_movements_are_made_from_the_ledger_rows_alike() -> None:
     assert book.movements("dc-1", "A") == ledger
     assert book.position("dc-1", "A").on_hand == 3
     assert book.reserved("dc-1", "A") == 0
+
+
+@given(
+    st.lists(st.tuples(st.sampled_from(["dc-1", "dc-2"]), st.integers(1, 2), st.integers(1, 4))),
+    st.sampled_from(["dc-1", "dc-2"]),
+    st.integers(1, 2),
+    st.integers(1, 6),
+)
+def test_consuming_a_line_is_consuming_its_reservations_in_order(
+    held: list[tuple[str, int, int]], location_id: str, line_no: int, quantity: int
+) -> None:
+    """StockBook._consume_line does what the allocator did before: consume, oldest first,
+    each live reservation of the order's line at the location, through the public API."""
+    books = []
+    for _ in range(2):
+        book = StockBook(FixedClock(datetime(2026, 3, 2, tzinfo=UTC)))
+        for loc in ("dc-1", "dc-2"):
+            book.receive(loc, "A", 100)
+        ids = SequentialIds()
+        for loc, line, q in held:
+            request = ReserveRequest(location_id=loc, sku="A", quantity=q, line_no=line)
+            book.reserve([request], order_id="o-1", ids=ids)
+        books.append(book)
+    public, private = books
+    left = quantity
+    for r in public.reservations(order_id="o-1"):
+        if not left:
+            break
+        if r.line_no == line_no and r.location_id == location_id:
+            take = min(left, r.remaining)
+            public.consume(r.id, take)
+            left -= take
+    private._consume_line("o-1", line_no, location_id, quantity)
+    assert private.movements() == public.movements()
+    assert private.reservations(live_only=False) == public.reservations(live_only=False)
+    assert list(private.positions()) == list(public.positions())

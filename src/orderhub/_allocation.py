@@ -210,7 +210,7 @@ class Allocator:
             for pl in a.lines
         ]
         if requests:
-            self.stock.reserve(requests, order_id=order.id, expires_at=expires_at, ids=self._ids)
+            self.stock._reserve(requests, order_id=order.id, expires_at=expires_at, ids=self._ids)
         for b in plan.backorders:
             if b.supply_id is not None:
                 self.stock.commit_supply(

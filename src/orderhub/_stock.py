@@ -390,12 +390,26 @@ class StockBook:
             InsufficientStock: some position has fewer units available than its summed
                 demand; it names the first such position, in request order.
         """
+        made = self._reserve(requests, order_id=order_id, expires_at=expires_at, ids=ids)
+        return tuple(map(_reservation, made))
+
+    def _reserve(
+        self,
+        requests: Sequence[ReserveRequest],
+        *,
+        order_id: str,
+        expires_at: datetime | None,
+        ids: IdFactory,
+    ) -> list[_Held]:
+        # :meth:`reserve`, answering the reservations as kept (the allocator reads none).
         order = _text(order_id, "order_id")
         if expires_at is not None:
             aware(expires_at, "expires_at")
         if not callable(getattr(ids, "new_id", None)):
             raise ValidationError("must be an IdFactory", field="ids", value=ids)
-        if isinstance(requests, (str, bytes)) or not isinstance(requests, Sequence):
+        if type(requests) is not list and (
+            isinstance(requests, (str, bytes)) or not isinstance(requests, Sequence)
+        ):
             raise ValidationError(
                 "must be a sequence of ReserveRequest", field="requests", value=requests
             )
@@ -404,7 +418,7 @@ class StockBook:
             raise ValidationError("need at least one request", field="requests", value=[])
         demand: dict[_Position, int] = {}
         for i, r in enumerate(wanted):
-            if not isinstance(r, ReserveRequest):
+            if type(r) is not ReserveRequest and not isinstance(r, ReserveRequest):
                 raise ValidationError("must be a ReserveRequest", field=f"requests[{i}]", value=r)
             key = (r.location_id, r.sku)
             demand[key] = demand.get(key, 0) + r.quantity
@@ -412,24 +426,25 @@ class StockBook:
             self._need(loc, item, q)
         now = self._now()
         new_ids = [ids.new_id("reservation") for _ in wanted]
+        reservations = self._reservations
         seen: set[str] = set()
         for new_id in new_ids:
             _text(new_id, "id")
-            if new_id in self._reservations or new_id in seen:
+            if new_id in reservations or new_id in seen:
                 raise DuplicateId("the id factory returned an id in use", field="id", value=new_id)
             seen.add(new_id)
 
-        made = []
+        made: list[_Held] = []
         for new_id, r in zip(new_ids, wanted, strict=True):
             loc, item, q = r.location_id, r.sku, r.quantity
             row = (new_id, order, r.line_no, loc, item, q, 0, 0, expires_at, now)
-            self._reservations[new_id] = row
-            self._by_order[order] = (*self._by_order.get(order, ()), new_id)
+            reservations[new_id] = row
             if expires_at is not None:
                 self._expiry.add((expires_at, new_id))
             self._move(loc, item, _RESERVE, 0, q, None, new_id, now)
             made.append(row)
-        return tuple(map(_reservation, made))
+        self._by_order[order] = (*self._by_order.get(order, ()), *new_ids)
+        return made
 
     def release(
         self, reservation_id: str, quantity: int | None = None, *, reason: str | None = None
@@ -628,7 +643,13 @@ class StockBook:
         return aware(self._clock.now(), "clock.now()")
 
     def _need(self, location_id: str, sku: str, quantity: int) -> None:
-        available = self.available(location_id, sku)
+        at = self._positions.get(sku)
+        found = at.get(location_id) if at is not None else None
+        available = (
+            found.on_hand - found.reserved
+            if found is not None
+            else self.available(location_id, sku)  # zero, or the error of a bad id
+        )
         if quantity > available:
             raise InsufficientStock(
                 f"only {available} available",
