@@ -157,3 +157,17 @@ def test_consuming_a_line_is_consuming_its_reservations_in_order(
     assert private.movements() == public.movements()
     assert private.reservations(live_only=False) == public.reservations(live_only=False)
     assert list(private.positions()) == list(public.positions())
+
+
+@given(st.lists(st.tuples(st.integers(0, 150), st.integers(-3, 5)), max_size=400))
+def test_available_at_reads_what_locations_with_answers(changes: list[tuple[int, int]]) -> None:
+    book = StockBook(FixedClock(datetime(2026, 3, 2, tzinfo=UTC)))
+    for n, delta in changes:
+        loc = f"dc-{n:03d}"
+        if delta > 0:
+            book.receive(loc, "A", delta)
+        elif delta < 0 and book.available(loc, "A") >= -delta:
+            book.adjust(loc, "A", delta, reason="count")
+    expected = [(p.location_id, p.available) for p in book.locations_with("A")]
+    assert list(book._available_at("A")) == expected
+    assert list(book._available_at("B")) == []

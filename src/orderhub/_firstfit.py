@@ -54,6 +54,11 @@ class _FirstFit(Generic[_K]):
             return blocks[0]
         return [key for keys in blocks for key in keys]
 
+    def items(self) -> Iterator[tuple[_K, int]]:
+        """(key, amount) in ascending key order."""
+        for keys, amounts in zip(self._keys, self._blocks, strict=True):
+            yield from zip(keys, amounts, strict=True)
+
     def get(self, key: _K) -> int:
         """The amount of ``key``; 0 when it is not held."""
         return self._amounts.get(key, 0)

@@ -188,6 +188,13 @@ class StockBook:
             return ()
         return tuple(map(self._positions[sku].__getitem__, fit.ordered()))
 
+    def _available_at(self, sku: str) -> Iterator[tuple[str, int]]:
+        # (location id, available) of the positions :meth:`locations_with` answers, in the
+        # same order, read from the index without making the tuple of positions: for
+        # routing's hot path, which needs only these two numbers of each (``sku`` valid).
+        fit = self._available.get(sku)
+        return iter(()) if fit is None else fit.items()
+
     def best_source(self, sku: str, quantity: int) -> StockPosition | Supply | None:
         """Where one line of ``quantity`` units of ``sku`` is best filled from, by the default
         preference: on hand before incoming supply.
