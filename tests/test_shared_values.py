@@ -171,3 +171,40 @@ def test_available_at_reads_what_locations_with_answers(changes: list[tuple[int,
     expected = [(p.location_id, p.available) for p in book.locations_with("A")]
     assert list(book._available_at("A")) == expected
     assert list(book._available_at("B")) == []
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["dc-1", "dc-2"]), st.integers(1, 3), st.booleans()),
+        min_size=1,
+    ),
+    st.sampled_from(["dc-1", "dc-2"]),
+    st.frozensets(st.integers(1, 3)),
+)
+def test_keeping_lines_is_keeping_their_live_reservations(
+    held: list[tuple[str, int, bool]], location_id: str, line_nos: frozenset[int]
+) -> None:
+    """StockBook._keep_lines does what the hub does through the public API as it releases a
+    fulfilment order: keep each live reservation of those lines at the location."""
+    at = datetime(2026, 3, 2, tzinfo=UTC)
+    books = []
+    for _ in range(2):
+        book = StockBook(FixedClock(at))
+        for loc in ("dc-1", "dc-2"):
+            book.receive(loc, "A", 100)
+        ids = SequentialIds()
+        for loc, line, spent in held:
+            request = ReserveRequest(location_id=loc, sku="A", quantity=2, line_no=line)
+            (r,) = book.reserve([request], order_id="o-1", ids=ids, expires_at=at)
+            if spent:
+                book.consume(r.id, 2)
+        books.append(book)
+    public, private = books
+    for r in public.reservations("o-1"):
+        if r.location_id == location_id and r.line_no in line_nos:
+            public.keep(r.id)
+    private._keep_lines("o-1", location_id, line_nos)
+    assert private.reservations(live_only=False) == public.reservations(live_only=False)
+    assert private.expiring(at) == public.expiring(at)
+    assert private.expire(at) == public.expire(at)
+    assert private.movements() == public.movements()

@@ -15,7 +15,7 @@ The book reads the injected clock only to timestamp movements and reservations.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator, Sequence
+from collections.abc import Container, Iterator, Sequence
 from datetime import date, datetime
 from operator import itemgetter
 
@@ -490,6 +490,34 @@ class StockBook:
         kept = (rid, order, line_no, loc, sku, quantity, released, consumed, None, created)
         self._reservations[rid] = kept
         return _reservation(kept)
+
+    def _keep_lines(self, order_id: str, location_id: str, line_nos: Container[int]) -> None:
+        # :meth:`keep` of each live reservation of the order's ``line_nos`` at
+        # ``location_id``, in order: what the hub does as it releases a fulfilment order,
+        # without making a Reservation to answer each.
+        reservations = self._reservations
+        for rid in self._by_order.get(order_id, ()):
+            r = reservations[rid]
+            rid, order, line_no, loc, sku, quantity, released, consumed, expires_at, made = r
+            if (
+                expires_at is not None
+                and loc == location_id
+                and line_no in line_nos
+                and quantity - released - consumed > 0
+            ):
+                self._expiry.discard((expires_at, rid))
+                reservations[rid] = (
+                    rid,
+                    order,
+                    line_no,
+                    loc,
+                    sku,
+                    quantity,
+                    released,
+                    consumed,
+                    None,
+                    made,
+                )
 
     def consume(self, reservation_id: str, quantity: int) -> Movement:
         """Ship ``quantity`` held units of a reservation: on-hand and reserved both fall (SHIP).
