@@ -11,7 +11,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from orderhub import InvalidMoney, Money, Movement, MovementKind, ReserveRequest, StockBook
+from orderhub import (
+    InvalidMoney,
+    Money,
+    Movement,
+    MovementKind,
+    ReserveRequest,
+    StockBook,
+    UnknownCurrency,
+    minor_units,
+)
 from orderhub._money import _SHARED
 from orderhub._orders import LineQuantities, _requantified, line_quantities
 from orderhub.errors import InvalidQuantity
@@ -208,3 +217,29 @@ def test_keeping_lines_is_keeping_their_live_reservations(
     assert private.expiring(at) == public.expiring(at)
     assert private.expire(at) == public.expire(at)
     assert private.movements() == public.movements()
+
+
+@given(st.integers(-(10**8), 10**8), st.sampled_from(["USD", "JPY", "KWD", "CLF", "EUR"]))
+def test_from_minor_answers_alike_the_first_time_and_after(units: int, currency: str) -> None:
+    first = Money.from_minor(units, currency)
+    again = Money.from_minor(units, currency)
+    assert again == first
+    assert repr(again) == repr(first)
+    assert first.minor_units == units
+    assert first == Money(Decimal(units).scaleb(-minor_units(currency)), currency)
+
+
+def test_from_minor_still_refuses_what_it_refused() -> None:
+    Money.from_minor(1, "USD")
+    Money.from_minor(0, "USD")
+    for units in (True, False, 1.0, Decimal(1), "1"):
+        with pytest.raises(InvalidMoney):
+            Money.from_minor(units, "USD")  # type: ignore[arg-type]
+
+    class Code(str):
+        pass
+
+    with pytest.raises(UnknownCurrency):
+        Money.from_minor(1, Code("USD"))
+    with pytest.raises(UnknownCurrency):
+        Money.from_minor(1, "usd")

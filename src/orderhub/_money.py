@@ -225,14 +225,22 @@ class Money:
     @classmethod
     def from_minor(cls, units: int, currency: str) -> Money:
         """The amount of ``units`` minor units (cents, fils, yen) of ``currency``."""
+        exact_types = type(units) is int and type(currency) is str
+        if exact_types and cls is Money:
+            made = _BY_MINOR.get((units, currency))
+            if made is not None:
+                return made
         code = _check_currency(currency)
-        if type(units) is not int and (not isinstance(units, int) or isinstance(units, bool)):
+        if not exact_types and (not isinstance(units, int) or isinstance(units, bool)):
             raise InvalidMoney("minor units must be an int", field="units", value=units)
         try:
             amount = Decimal(units).scaleb(-MINOR_UNITS[code], _EXACT)
         except (decimal.Inexact, decimal.Overflow):
             raise InvalidMoney(_TOO_LARGE, field="units", value=units) from None
-        return cls._exact(amount if amount else amount.copy_abs(), code)
+        made = cls._exact(amount if amount else amount.copy_abs(), code)
+        if exact_types and cls is Money and len(_BY_MINOR) < _SHARED_MAX:
+            _BY_MINOR[(units, code)] = made
+        return made
 
     # -- reading -------------------------------------------------------------------------
 
@@ -410,6 +418,7 @@ _add = _EXACT.add
 # the code, which tell every amount and exponent apart; the table stops growing at
 # _SHARED_MAX entries.
 _SHARED: dict[str, Money] = {}
+_BY_MINOR: dict[tuple[int, str], Money] = {}  # Money.from_minor's answers, alike
 _SHARED_MAX = 1 << 14
 
 
