@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -23,6 +24,7 @@ from orderhub import (
 )
 from orderhub._money import _SHARED
 from orderhub._orders import LineQuantities, _requantified, line_quantities
+from orderhub._statemachine import replacer
 from orderhub.errors import InvalidQuantity
 from orderhub.testing import FixedClock, SequentialIds
 
@@ -243,3 +245,29 @@ def test_from_minor_still_refuses_what_it_refused() -> None:
         Money.from_minor(1, Code("USD"))
     with pytest.raises(UnknownCurrency):
         Money.from_minor(1, "usd")
+
+
+def test_a_replacer_is_evolve_of_its_fields() -> None:
+    @attrs.frozen(kw_only=True)
+    class Point:
+        x: int = attrs.field(validator=attrs.validators.instance_of(int))
+        y: int = 0
+        _z: int = 0
+
+    class Point3(Point):
+        pass
+
+    with_x = replacer(Point, "x")
+    with_y_z = replacer(Point, "y", "z")
+    p = Point(x=1, y=2, z=3)
+    assert with_x(p, 5) == attrs.evolve(p, x=5)
+    assert with_y_z(p, 7, 8) == attrs.evolve(p, y=7, z=8)
+    q = Point3(x=1, y=2, z=3)
+    assert type(with_x(q, 5)) is Point3
+    assert with_x(q, 5) == attrs.evolve(q, x=5)
+    with pytest.raises(TypeError):
+        with_x(p, "5")  # the validator runs
+    with pytest.raises(TypeError):
+        replacer(Point, "w")
+    with pytest.raises(TypeError):
+        replacer(Point, "x", "x")

@@ -11,7 +11,7 @@ import attrs
 
 from orderhub._money import Money
 from orderhub._requests import CaptureContext, Discount, ServiceLevel
-from orderhub._statemachine import StateTable, evolver
+from orderhub._statemachine import StateTable, evolver, replacer
 from orderhub._values import Address, Channel
 from orderhub.errors import IllegalTransition, InvalidQuantity, ValidationError
 
@@ -251,7 +251,7 @@ class Order:
         if self.state is target:
             return self
         ORDER_STATES.check(self.state, target, self.id)
-        return _evolve_order(self, state=target)
+        return _order_with_state(self, target)
 
     def _check_lines_changeable(self) -> None:
         if self.state not in _CHANGEABLE:
@@ -265,10 +265,10 @@ class Order:
     def _with_quantities(self, line_no: int, **quantities: int) -> Order:
         lines = list(self.lines)
         line = lines[line_no - 1]
-        lines[line_no - 1] = _evolve_line(
-            line, quantities=_requantified(line.quantities, quantities)
+        lines[line_no - 1] = _line_with_quantities(
+            line, _requantified(line.quantities, quantities)
         )
-        return _evolve_order(self, lines=tuple(lines))
+        return _order_with_lines(self, tuple(lines))
 
     def _with_line_quantities(self, changes: Mapping[int, Mapping[str, int]]) -> Order:
         """The order with the quantities of several lines changed at once: {line no:
@@ -276,10 +276,10 @@ class Order:
         lines = list(self.lines)
         for line_no, quantities in changes.items():
             line = lines[line_no - 1]
-            lines[line_no - 1] = _evolve_line(
-                line, quantities=_requantified(line.quantities, quantities)
+            lines[line_no - 1] = _line_with_quantities(
+                line, _requantified(line.quantities, quantities)
             )
-        return _evolve_order(self, lines=tuple(lines))
+        return _order_with_lines(self, tuple(lines))
 
 
 _evolve_quantities = evolver(LineQuantities)
@@ -353,8 +353,9 @@ def _requantified(q: LineQuantities, changes: Mapping[str, int]) -> LineQuantiti
     )
 
 
-_evolve_line = evolver(OrderLine)
-_evolve_order = evolver(Order)
+_line_with_quantities = replacer(OrderLine, "quantities")
+_order_with_state = replacer(Order, "state")
+_order_with_lines = replacer(Order, "lines")
 
 
 def _sum(amounts: Any, currency: str) -> Money:
