@@ -210,7 +210,7 @@ class Allocator:
             for pl in a.lines
         ]
         if requests:
-            self.stock.reserve(requests, order_id=order.id, expires_at=expires_at, ids=self._ids)
+            self.stock._reserve(requests, order_id=order.id, expires_at=expires_at, ids=self._ids)
         for b in plan.backorders:
             if b.supply_id is not None:
                 self.stock.commit_supply(
@@ -406,14 +406,7 @@ class Allocator:
         reservations are consumed (reserved → shipped, on-hand falls) oldest first."""
         at = self._line_locations[(order.id, line_no)]
         if self.network.get(location_id).tracks_stock:
-            left = quantity
-            for r in self.stock.reservations(order_id=order.id):
-                if not left:
-                    break
-                if r.line_no == line_no and r.location_id == location_id:
-                    take = min(left, r.remaining)
-                    self.stock.consume(r.id, take)
-                    left -= take
+            self.stock._consume_line(order.id, line_no, location_id, quantity)
         at[location_id] -= quantity
         if not at[location_id]:
             del at[location_id]

@@ -46,6 +46,19 @@ class _FirstFit(Generic[_K]):
         for keys in self._keys:
             yield from keys
 
+    def ordered(self) -> list[_K]:
+        """The keys in ascending order (the index's own list when it has one block: read
+        it, do not change it)."""
+        blocks = self._keys
+        if len(blocks) == 1:
+            return blocks[0]
+        return [key for keys in blocks for key in keys]
+
+    def items(self) -> Iterator[tuple[_K, int]]:
+        """(key, amount) in ascending key order."""
+        for keys, amounts in zip(self._keys, self._blocks, strict=True):
+            yield from zip(keys, amounts, strict=True)
+
     def get(self, key: _K) -> int:
         """The amount of ``key``; 0 when it is not held."""
         return self._amounts.get(key, 0)
@@ -68,12 +81,14 @@ class _FirstFit(Generic[_K]):
             return
         self._amounts[key] = amount
         if old is not None:
-            i = self._block_of(key)
-            self._blocks[i][bisect_left(self._keys[i], key)] = amount
-            if amount >= self._maxes[i]:
-                self._maxes[i] = amount
-            elif old == self._maxes[i]:
-                self._maxes[i] = max(self._blocks[i])
+            i = 0 if len(self._firsts) == 1 else self._block_of(key)
+            block = self._blocks[i]
+            block[bisect_left(self._keys[i], key)] = amount
+            maxes = self._maxes
+            if amount >= maxes[i]:
+                maxes[i] = amount
+            elif old == maxes[i]:
+                maxes[i] = max(block)
             return
         if not self._keys:
             self._keys.append([key])

@@ -17,7 +17,7 @@ import attrs
 
 from orderhub._catalog import CatalogPolicy, Item
 from orderhub._money import _EXACT, Money, exact_sub, minor_units
-from orderhub._orders import LineQuantities, Order, OrderLine
+from orderhub._orders import Order, OrderLine, line_quantities
 from orderhub._pricing import discount_total
 from orderhub._requests import OrderRequest
 from orderhub.errors import (
@@ -264,7 +264,7 @@ class CaptureCommands:
                     sku=lr.sku,
                     description=item.description if item is not None else lr.sku,
                     unit_price=price,
-                    quantities=LineQuantities(ordered=lr.quantity, open=lr.quantity),
+                    quantities=line_quantities(lr.quantity, lr.quantity),
                     line_discount=Money._exact(discount, currency) if discount else zero,
                     order_discount=shares[i],
                     discounts=lr.discounts,

@@ -192,9 +192,11 @@ class Money:
     @classmethod
     def _exact(cls, amount: Decimal, currency: str) -> Money:
         # Internal constructor for amounts already known to be at the minor unit.
-        m = object.__new__(cls)
-        object.__setattr__(m, "amount", amount)
-        object.__setattr__(m, "currency", currency)
+        if cls is Money:
+            return _made(amount, currency)
+        m = _new(cls)
+        _set_amount(m, amount)
+        _set_currency(m, currency)
         return m
 
     @classmethod
@@ -223,14 +225,22 @@ class Money:
     @classmethod
     def from_minor(cls, units: int, currency: str) -> Money:
         """The amount of ``units`` minor units (cents, fils, yen) of ``currency``."""
+        exact_types = type(units) is int and type(currency) is str
+        if exact_types and cls is Money:
+            made = _BY_MINOR.get((units, currency))
+            if made is not None:
+                return made
         code = _check_currency(currency)
-        if not isinstance(units, int) or isinstance(units, bool):
+        if not exact_types and (not isinstance(units, int) or isinstance(units, bool)):
             raise InvalidMoney("minor units must be an int", field="units", value=units)
         try:
             amount = Decimal(units).scaleb(-MINOR_UNITS[code], _EXACT)
         except (decimal.Inexact, decimal.Overflow):
             raise InvalidMoney(_TOO_LARGE, field="units", value=units) from None
-        return cls._exact(amount if amount else amount.copy_abs(), code)
+        made = cls._exact(amount if amount else amount.copy_abs(), code)
+        if exact_types and cls is Money and len(_BY_MINOR) < _SHARED_MAX:
+            _BY_MINOR[(units, code)] = made
+        return made
 
     # -- reading -------------------------------------------------------------------------
 
@@ -276,12 +286,26 @@ class Money:
         return other
 
     def __add__(self, other: Money) -> Money:
-        o = self._same(other, "add")
-        return Money._exact(_exact_op(_EXACT.add, self.amount, o.amount), self.currency)
+        currency = self.currency
+        if type(other) is not Money or other.currency != currency:
+            other = self._same(other, "add")
+        a, b = self.amount, other.amount
+        try:
+            r = _add(a, b)
+        except (decimal.Inexact, decimal.Overflow, decimal.InvalidOperation):
+            raise InvalidMoney(_TOO_LARGE, field="amount", value=f"{a} and {b}") from None
+        return _made(r if r else r.copy_abs(), currency)
 
     def __sub__(self, other: Money) -> Money:
-        o = self._same(other, "subtract")
-        return Money._exact(_exact_op(_EXACT.subtract, self.amount, o.amount), self.currency)
+        currency = self.currency
+        if type(other) is not Money or other.currency != currency:
+            other = self._same(other, "subtract")
+        a, b = self.amount, other.amount
+        try:
+            r = _subtract(a, b)
+        except (decimal.Inexact, decimal.Overflow, decimal.InvalidOperation):
+            raise InvalidMoney(_TOO_LARGE, field="amount", value=f"{a} and {b}") from None
+        return _made(r if r else r.copy_abs(), currency)
 
     def __neg__(self) -> Money:
         amount = self.amount
@@ -294,9 +318,9 @@ class Money:
         return Money._exact(self.amount.copy_abs(), self.currency)
 
     def __mul__(self, factor: int) -> Money:
-        if isinstance(factor, int) and not isinstance(factor, bool):
-            product = _exact_op(_EXACT.multiply, self.amount, Decimal(factor))
-            return Money._exact(product, self.currency)
+        if type(factor) is int or (isinstance(factor, int) and not isinstance(factor, bool)):
+            product = _exact_op(_multiply, self.amount, Decimal(factor))
+            return _made(product, self.currency)
         if isinstance(factor, (Decimal, float, Fraction)):
             raise TypeError("multiplying by a fraction needs rounding: use Money.multiply()")
         return NotImplemented
@@ -315,25 +339,25 @@ class Money:
             _quantize(product, self.currency, policy.decimal_mode, factor), self.currency
         )
 
-    def _cmp(self, other: object) -> tuple[Decimal, Decimal]:
-        o = self._same(other, "compare")
-        return self.amount, o.amount
-
     def __lt__(self, other: Money) -> bool:
-        a, b = self._cmp(other)
-        return a < b
+        if type(other) is not Money or other.currency != self.currency:
+            other = self._same(other, "compare")
+        return self.amount < other.amount
 
     def __le__(self, other: Money) -> bool:
-        a, b = self._cmp(other)
-        return a <= b
+        if type(other) is not Money or other.currency != self.currency:
+            other = self._same(other, "compare")
+        return self.amount <= other.amount
 
     def __gt__(self, other: Money) -> bool:
-        a, b = self._cmp(other)
-        return a > b
+        if type(other) is not Money or other.currency != self.currency:
+            other = self._same(other, "compare")
+        return self.amount > other.amount
 
     def __ge__(self, other: Money) -> bool:
-        a, b = self._cmp(other)
-        return a >= b
+        if type(other) is not Money or other.currency != self.currency:
+            other = self._same(other, "compare")
+        return self.amount >= other.amount
 
     # -- splitting -----------------------------------------------------------------------
 
@@ -383,6 +407,36 @@ class Money:
 
 
 _ZEROS: dict[str, Money] = {}
+# Money's internal constructor, bound once: a bare instance and its two slots set directly.
+_new = object.__new__
+_set_amount = Money.__dict__["amount"].__set__
+_set_currency = Money.__dict__["currency"].__set__
+_add = _EXACT.add
+# Money is immutable, and a hub keeps many equal amounts (prices, totals, taxes): the
+# amounts orderhub's arithmetic makes share one instance per value, so that the documents
+# and events hold fewer objects for the cyclic GC to scan. Keyed by the amount's text and
+# the code, which tell every amount and exponent apart; the table stops growing at
+# _SHARED_MAX entries.
+_SHARED: dict[str, Money] = {}
+_BY_MINOR: dict[tuple[int, str], Money] = {}  # Money.from_minor's answers, alike
+_SHARED_MAX = 1 << 14
+
+
+def _made(amount: Decimal, currency: str) -> Money:
+    # A Money of ``amount`` (already at ``currency``'s minor unit), shared if seen before.
+    key = str(amount) + currency  # the amount's text ends in a digit, the code is letters
+    m = _SHARED.get(key)
+    if m is None:
+        m = _new(Money)
+        _set_amount(m, amount)
+        _set_currency(m, currency)
+        if len(_SHARED) < _SHARED_MAX:
+            _SHARED[key] = m
+    return m
+
+
+_subtract = _EXACT.subtract
+_multiply = _EXACT.multiply
 
 
 def _count(n: object) -> int:

@@ -11,7 +11,7 @@ import attrs
 
 from orderhub._money import Money
 from orderhub._requests import CaptureContext, Discount, ServiceLevel
-from orderhub._statemachine import StateTable, evolver
+from orderhub._statemachine import StateTable, evolver, replacer
 from orderhub._values import Address, Channel
 from orderhub.errors import IllegalTransition, InvalidQuantity, ValidationError
 
@@ -228,6 +228,9 @@ class Order:
 
     def line(self, line_no: int) -> OrderLine:
         """The line numbered ``line_no`` (1-based)."""
+        lines = self.lines
+        if type(line_no) is int and 0 < line_no <= len(lines):
+            return lines[line_no - 1]
         if isinstance(line_no, bool) or not isinstance(line_no, int):
             raise ValidationError(
                 "must be an int", field="line_no", value=line_no, entity_id=self.id
@@ -248,7 +251,7 @@ class Order:
         if self.state is target:
             return self
         ORDER_STATES.check(self.state, target, self.id)
-        return _evolve_order(self, state=target)
+        return _order_with_state(self, target)
 
     def _check_lines_changeable(self) -> None:
         if self.state not in _CHANGEABLE:
@@ -262,10 +265,10 @@ class Order:
     def _with_quantities(self, line_no: int, **quantities: int) -> Order:
         lines = list(self.lines)
         line = lines[line_no - 1]
-        lines[line_no - 1] = _evolve_line(
-            line, quantities=_evolve_quantities(line.quantities, **quantities)
+        lines[line_no - 1] = _line_with_quantities(
+            line, _requantified(line.quantities, quantities)
         )
-        return _evolve_order(self, lines=tuple(lines))
+        return _order_with_lines(self, tuple(lines))
 
     def _with_line_quantities(self, changes: Mapping[int, Mapping[str, int]]) -> Order:
         """The order with the quantities of several lines changed at once: {line no:
@@ -273,15 +276,86 @@ class Order:
         lines = list(self.lines)
         for line_no, quantities in changes.items():
             line = lines[line_no - 1]
-            lines[line_no - 1] = _evolve_line(
-                line, quantities=_evolve_quantities(line.quantities, **quantities)
+            lines[line_no - 1] = _line_with_quantities(
+                line, _requantified(line.quantities, quantities)
             )
-        return _evolve_order(self, lines=tuple(lines))
+        return _order_with_lines(self, tuple(lines))
 
 
 _evolve_quantities = evolver(LineQuantities)
-_evolve_line = evolver(OrderLine)
-_evolve_order = evolver(Order)
+
+# LineQuantities are immutable and their values few (a line of 2 units is open, allocated
+# or shipped...): equal quantities share one instance, so that an order's lines keep fewer
+# objects for the cyclic GC to scan. An instance enters only once its constructor made it
+# (and checked it) from six ints; the table stops growing at _SHARED_MAX entries.
+_SHARED: dict[tuple[int, int, int, int, int, int], LineQuantities] = {}
+_SHARED_MAX = 4096
+_QUANTITY_NAMES = frozenset(
+    {"ordered", "open", "allocated", "backordered", "shipped", "cancelled"}
+)
+
+
+def line_quantities(
+    ordered: int,
+    open: int,
+    allocated: int = 0,
+    backordered: int = 0,
+    shipped: int = 0,
+    cancelled: int = 0,
+) -> LineQuantities:
+    """``LineQuantities(...)`` of these values, shared with any equal instance made before
+    (the values are checked, and refused, exactly as by the constructor)."""
+    if (
+        type(ordered) is int
+        and type(open) is int
+        and type(allocated) is int
+        and type(backordered) is int
+        and type(shipped) is int
+        and type(cancelled) is int
+    ):
+        key = (ordered, open, allocated, backordered, shipped, cancelled)
+        found = _SHARED.get(key)
+        if found is not None:
+            return found
+        made = LineQuantities(
+            ordered=ordered,
+            open=open,
+            allocated=allocated,
+            backordered=backordered,
+            shipped=shipped,
+            cancelled=cancelled,
+        )
+        if len(_SHARED) < _SHARED_MAX:
+            _SHARED[key] = made
+        return made
+    return LineQuantities(
+        ordered=ordered,
+        open=open,
+        allocated=allocated,
+        backordered=backordered,
+        shipped=shipped,
+        cancelled=cancelled,
+    )
+
+
+def _requantified(q: LineQuantities, changes: Mapping[str, int]) -> LineQuantities:
+    # ``attrs.evolve(q, **changes)``, through the shared table.
+    if type(q) is not LineQuantities or not _QUANTITY_NAMES.issuperset(changes):
+        return _evolve_quantities(q, **changes)  # a subclass, or an unknown name's TypeError
+    get = changes.get
+    return line_quantities(
+        get("ordered", q.ordered),
+        get("open", q.open),
+        get("allocated", q.allocated),
+        get("backordered", q.backordered),
+        get("shipped", q.shipped),
+        get("cancelled", q.cancelled),
+    )
+
+
+_line_with_quantities = replacer(OrderLine, "quantities")
+_order_with_state = replacer(Order, "state")
+_order_with_lines = replacer(Order, "lines")
 
 
 def _sum(amounts: Any, currency: str) -> Money:

@@ -15,15 +15,23 @@ The book reads the injected clock only to timestamp movements and reservations.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator, Sequence
+from collections.abc import Container, Iterator, Sequence
 from datetime import date, datetime
-from operator import attrgetter
+from operator import itemgetter
 
-import attrs
 from sortedcontainers import SortedList
 
 from orderhub._firstfit import _FirstFit
+from orderhub._statemachine import evolver
 from orderhub._stock_values import (
+    _ADJUST,
+    _RECEIVE,
+    _RELEASE,
+    _RESERVE,
+    _RETURN,
+    _SHIP,
+    _TRANSFER_IN,
+    _TRANSFER_OUT,
     Movement,
     MovementKind,
     Reservation,
@@ -31,8 +39,13 @@ from orderhub._stock_values import (
     StockPosition,
     Supply,
     SupplyKind,
+    _Held,
+    _movement,
     _opt_text,
     _positive,
+    _remaining,
+    _reservation,
+    _Row,
     _text,
 )
 from orderhub._values import aware
@@ -64,6 +77,8 @@ __all__ = [
 # -- the stock book ----------------------------------------------------------------------------
 
 _Position = tuple[str, str]  # (location id, sku)
+_seq_of = itemgetter(0)
+_evolve_supply = evolver(Supply)
 
 
 class StockBook:
@@ -85,11 +100,11 @@ class StockBook:
         self._clock = clock
         self._positions: dict[str, dict[str, StockPosition]] = {}  # sku → location → position
         self._available: dict[str, _FirstFit[str]] = {}  # sku → location → available > 0
-        self._ledger: list[Movement] = []
-        self._moves_at: dict[_Position, list[Movement]] = {}
+        self._ledger: list[_Row] = []
+        self._moves_at: dict[_Position, list[_Row]] = {}
         self._skus_at: dict[str, dict[str, None]] = {}  # location → its SKUs, as an ordered set
-        self._reservations: dict[str, Reservation] = {}
-        self._by_order: dict[str, list[str]] = {}
+        self._reservations: dict[str, _Held] = {}
+        self._by_order: dict[str, tuple[str, ...]] = {}
         self._expiry: SortedList = SortedList()  # (expires_at, id) of live reservations
         self._supplies: dict[str, Supply] = {}
         self._supplies_as_added: dict[str, Supply] = {}
@@ -132,8 +147,14 @@ class StockBook:
         fit = self._available.get(_text(sku, "sku"))
         if fit is None:
             return ()
-        at = self._positions[sku]
-        return tuple(at[loc] for loc in fit)
+        return tuple(map(self._positions[sku].__getitem__, fit.ordered()))
+
+    def _available_at(self, sku: str) -> Iterator[tuple[str, int]]:
+        # (location id, available) of the positions :meth:`locations_with` answers, in the
+        # same order, read from the index without making the tuple of positions: for
+        # routing's hot path, which needs only these two numbers of each (``sku`` valid).
+        fit = self._available.get(sku)
+        return iter(()) if fit is None else fit.items()
 
     def best_source(self, sku: str, quantity: int) -> StockPosition | Supply | None:
         """Where one line of ``quantity`` units of ``sku`` is best filled from, by the default
@@ -173,10 +194,10 @@ class StockBook:
         The ledger only grows: a tuple returned earlier is a prefix of a later one.
         """
         if location_id is None and sku is None:
-            return tuple(self._ledger)
+            return tuple(map(_movement, self._ledger))
         if location_id is not None and sku is not None:
             key = (_text(location_id, "location_id"), _text(sku, "sku"))
-            return tuple(self._moves_at.get(key, ()))
+            return tuple(map(_movement, self._moves_at.get(key, ())))
         if sku is None:
             loc = _text(location_id, "location_id")
             keys = [(loc, item) for item in self._skus_at.get(loc, ())]
@@ -184,12 +205,16 @@ class StockBook:
             item = _text(sku, "sku")
             keys = [(loc, item) for loc in self._positions.get(item, ())]
         # Each position's movements are in ledger order: merge them by sequence number.
-        return tuple(heapq.merge(*(self._moves_at[k] for k in keys), key=attrgetter("seq")))
+        merged = heapq.merge(*(self._moves_at[k] for k in keys), key=_seq_of)
+        return tuple(map(_movement, merged))
 
     # -- queries: reservations and supplies ----------------------------------------------
 
     def reservation(self, reservation_id: str) -> Reservation:
         """The reservation ``reservation_id``."""
+        return _reservation(self._held(reservation_id))
+
+    def _held(self, reservation_id: str) -> _Held:
         try:
             return self._reservations[reservation_id]
         except (KeyError, TypeError):
@@ -206,8 +231,10 @@ class StockBook:
             ids: Sequence[str] = tuple(self._reservations)
         else:
             ids = self._by_order.get(_text(order_id, "order_id"), ())
-        found = (self._reservations[i] for i in ids)
-        return tuple(r for r in found if r.is_live or not live_only)
+        found = map(self._reservations.__getitem__, ids)
+        if live_only:
+            return tuple(_reservation(r) for r in found if r[5] - r[6] - r[7] > 0)
+        return tuple(map(_reservation, found))
 
     def supply(self, supply_id: str) -> Supply:
         """The supply ``supply_id``."""
@@ -248,7 +275,7 @@ class StockBook:
         q = _positive(quantity)
         why, ref = _opt_text(reason, "reason"), _opt_text(reference, "reference")
         now = self._now()
-        return self._move(loc, item, MovementKind.RECEIVE, q, 0, why, ref, now)
+        return _movement(self._move(loc, item, _RECEIVE, q, 0, why, ref, now))
 
     def adjust(self, location_id: str, sku: str, delta: int, *, reason: str) -> Movement:
         """Correct on-hand by ``delta`` (positive or negative, never zero) for ``reason``.
@@ -272,7 +299,7 @@ class StockBook:
                 value=delta,
             )
         now = self._now()
-        return self._move(loc, item, MovementKind.ADJUST, delta, 0, why, None, now)
+        return _movement(self._move(loc, item, _ADJUST, delta, 0, why, None, now))
 
     def transfer(
         self,
@@ -297,9 +324,9 @@ class StockBook:
             raise ValidationError("must differ from from_location", field="to_location", value=dst)
         self._need(src, item, q)
         now = self._now()
-        out = self._move(src, item, MovementKind.TRANSFER_OUT, -q, 0, None, ref, now)
-        into = self._move(dst, item, MovementKind.TRANSFER_IN, q, 0, None, ref, now)
-        return out, into
+        out = self._move(src, item, _TRANSFER_OUT, -q, 0, None, ref, now)
+        into = self._move(dst, item, _TRANSFER_IN, q, 0, None, ref, now)
+        return _movement(out), _movement(into)
 
     def return_stock(
         self, location_id: str, sku: str, quantity: int, *, reference: str | None = None
@@ -309,7 +336,7 @@ class StockBook:
         q = _positive(quantity)
         ref = _opt_text(reference, "reference")
         now = self._now()
-        return self._move(loc, item, MovementKind.RETURN, q, 0, None, ref, now)
+        return _movement(self._move(loc, item, _RETURN, q, 0, None, ref, now))
 
     # -- commands: reservations ----------------------------------------------------------
 
@@ -331,12 +358,26 @@ class StockBook:
             InsufficientStock: some position has fewer units available than its summed
                 demand; it names the first such position, in request order.
         """
+        made = self._reserve(requests, order_id=order_id, expires_at=expires_at, ids=ids)
+        return tuple(map(_reservation, made))
+
+    def _reserve(
+        self,
+        requests: Sequence[ReserveRequest],
+        *,
+        order_id: str,
+        expires_at: datetime | None,
+        ids: IdFactory,
+    ) -> list[_Held]:
+        # :meth:`reserve`, answering the reservations as kept (the allocator reads none).
         order = _text(order_id, "order_id")
         if expires_at is not None:
             aware(expires_at, "expires_at")
         if not callable(getattr(ids, "new_id", None)):
             raise ValidationError("must be an IdFactory", field="ids", value=ids)
-        if isinstance(requests, (str, bytes)) or not isinstance(requests, Sequence):
+        if type(requests) is not list and (
+            isinstance(requests, (str, bytes)) or not isinstance(requests, Sequence)
+        ):
             raise ValidationError(
                 "must be a sequence of ReserveRequest", field="requests", value=requests
             )
@@ -345,7 +386,7 @@ class StockBook:
             raise ValidationError("need at least one request", field="requests", value=[])
         demand: dict[_Position, int] = {}
         for i, r in enumerate(wanted):
-            if not isinstance(r, ReserveRequest):
+            if type(r) is not ReserveRequest and not isinstance(r, ReserveRequest):
                 raise ValidationError("must be a ReserveRequest", field=f"requests[{i}]", value=r)
             key = (r.location_id, r.sku)
             demand[key] = demand.get(key, 0) + r.quantity
@@ -353,34 +394,25 @@ class StockBook:
             self._need(loc, item, q)
         now = self._now()
         new_ids = [ids.new_id("reservation") for _ in wanted]
+        reservations = self._reservations
         seen: set[str] = set()
         for new_id in new_ids:
             _text(new_id, "id")
-            if new_id in self._reservations or new_id in seen:
+            if new_id in reservations or new_id in seen:
                 raise DuplicateId("the id factory returned an id in use", field="id", value=new_id)
             seen.add(new_id)
 
-        made = []
+        made: list[_Held] = []
         for new_id, r in zip(new_ids, wanted, strict=True):
-            reservation = Reservation(
-                id=new_id,
-                order_id=order,
-                line_no=r.line_no,
-                location_id=r.location_id,
-                sku=r.sku,
-                quantity=r.quantity,
-                expires_at=expires_at,
-                created_at=now,
-            )
-            self._reservations[new_id] = reservation
-            self._by_order.setdefault(order, []).append(new_id)
+            loc, item, q = r.location_id, r.sku, r.quantity
+            row = (new_id, order, r.line_no, loc, item, q, 0, 0, expires_at, now)
+            reservations[new_id] = row
             if expires_at is not None:
                 self._expiry.add((expires_at, new_id))
-            self._move(
-                r.location_id, r.sku, MovementKind.RESERVE, 0, r.quantity, None, new_id, now
-            )
-            made.append(reservation)
-        return tuple(made)
+            self._move(loc, item, _RESERVE, 0, q, None, new_id, now)
+            made.append(row)
+        self._by_order[order] = (*self._by_order.get(order, ()), *new_ids)
+        return made
 
     def release(
         self, reservation_id: str, quantity: int | None = None, *, reason: str | None = None
@@ -392,16 +424,16 @@ class StockBook:
         Raises:
             InvalidQuantity: more than the reservation has left.
         """
-        r = self.reservation(reservation_id)
+        r = self._held(reservation_id)
         why = _opt_text(reason, "reason")
         if quantity is None:
-            if not r.remaining:
+            q = _remaining(r)
+            if not q:
                 return None
-            q = r.remaining
         else:
             q = self._within(r, quantity)
         now = self._now()
-        return self._release(r, q, why, now)
+        return _movement(self._release(r, q, why, now))
 
     def keep(self, reservation_id: str) -> Reservation:
         """Take the expiry off a live reservation: it is held until consumed or released.
@@ -410,13 +442,43 @@ class StockBook:
         picking them). Keeping a reservation without an expiry, or one no longer live,
         changes nothing. Returns the reservation as it is now.
         """
-        r = self.reservation(reservation_id)
-        if r.expires_at is None or not r.is_live:
-            return r
-        self._expiry.discard((r.expires_at, r.id))
-        kept = attrs.evolve(r, expires_at=None)
-        self._reservations[r.id] = kept
-        return kept
+        r = self._held(reservation_id)
+        expires_at = r[8]
+        if expires_at is None or _remaining(r) <= 0:
+            return _reservation(r)
+        self._expiry.discard((expires_at, r[0]))
+        rid, order, line_no, loc, sku, quantity, released, consumed, _, created = r
+        kept = (rid, order, line_no, loc, sku, quantity, released, consumed, None, created)
+        self._reservations[rid] = kept
+        return _reservation(kept)
+
+    def _keep_lines(self, order_id: str, location_id: str, line_nos: Container[int]) -> None:
+        # :meth:`keep` of each live reservation of the order's ``line_nos`` at
+        # ``location_id``, in order: what the hub does as it releases a fulfilment order,
+        # without making a Reservation to answer each.
+        reservations = self._reservations
+        for rid in self._by_order.get(order_id, ()):
+            r = reservations[rid]
+            rid, order, line_no, loc, sku, quantity, released, consumed, expires_at, made = r
+            if (
+                expires_at is not None
+                and loc == location_id
+                and line_no in line_nos
+                and quantity - released - consumed > 0
+            ):
+                self._expiry.discard((expires_at, rid))
+                reservations[rid] = (
+                    rid,
+                    order,
+                    line_no,
+                    loc,
+                    sku,
+                    quantity,
+                    released,
+                    consumed,
+                    None,
+                    made,
+                )
 
     def consume(self, reservation_id: str, quantity: int) -> Movement:
         """Ship ``quantity`` held units of a reservation: on-hand and reserved both fall (SHIP).
@@ -424,11 +486,10 @@ class StockBook:
         Raises:
             InvalidQuantity: more than the reservation has left.
         """
-        r = self.reservation(reservation_id)
+        r = self._held(reservation_id)
         q = self._within(r, quantity)
         now = self._now()
-        self._update(attrs.evolve(r, consumed=r.consumed + q))
-        return self._move(r.location_id, r.sku, MovementKind.SHIP, -q, -q, None, r.id, now)
+        return _movement(self._consume(r, q, now))
 
     def expiring(self, now: datetime) -> tuple[Reservation, ...]:
         """The live reservations that :meth:`expire` would release at ``now``, as they are
@@ -438,7 +499,7 @@ class StockBook:
         for expires_at, reservation_id in self._expiry:
             if expires_at > until:
                 break
-            due.append(self._reservations[reservation_id])
+            due.append(_reservation(self._reservations[reservation_id]))
         return tuple(due)
 
     def expire(self, now: datetime) -> tuple[Reservation, ...]:
@@ -458,8 +519,8 @@ class StockBook:
         at = self._now()
         for reservation_id in due:
             r = self._reservations[reservation_id]
-            self._release(r, r.remaining, "expired", at)
-        return tuple(self._reservations[i] for i in due)
+            self._release(r, _remaining(r), "expired", at)
+        return tuple(_reservation(self._reservations[i]) for i in due)
 
     # -- commands: supply ----------------------------------------------------------------
 
@@ -513,7 +574,7 @@ class StockBook:
                 break
         else:
             promises.append((order, line, q))
-        self._set_supply(attrs.evolve(s, committed=s.committed + q))
+        self._set_supply(_evolve_supply(s, committed=s.committed + q))
 
     def uncommit_supply(
         self, supply_id: str, quantity: int, *, order_id: str, line_no: int
@@ -540,7 +601,7 @@ class StockBook:
             del promises[i]
         else:
             promises[i] = (order, line, held - q)
-        self._set_supply(attrs.evolve(s, committed=s.committed - q))
+        self._set_supply(_evolve_supply(s, committed=s.committed - q))
 
     def receive_supply(self, supply_id: str, quantity: int | None = None) -> Movement:
         """Book the arrival of ``quantity`` units of a supply (all outstanding by default):
@@ -569,8 +630,8 @@ class StockBook:
                     entity_id=s.id,
                 )
         now = self._now()
-        self._set_supply(attrs.evolve(s, received=s.received + q))
-        return self._move(s.location_id, s.sku, MovementKind.RECEIVE, q, 0, None, s.id, now)
+        self._set_supply(_evolve_supply(s, received=s.received + q))
+        return _movement(self._move(s.location_id, s.sku, _RECEIVE, q, 0, None, s.id, now))
 
     # -- internals -----------------------------------------------------------------------
 
@@ -578,7 +639,13 @@ class StockBook:
         return aware(self._clock.now(), "clock.now()")
 
     def _need(self, location_id: str, sku: str, quantity: int) -> None:
-        available = self.available(location_id, sku)
+        at = self._positions.get(sku)
+        found = at.get(location_id) if at is not None else None
+        available = (
+            found.on_hand - found.reserved
+            if found is not None
+            else self.available(location_id, sku)  # zero, or the error of a bad id
+        )
         if quantity > available:
             raise InsufficientStock(
                 f"only {available} available",
@@ -588,25 +655,54 @@ class StockBook:
                 available=available,
             )
 
-    def _within(self, r: Reservation, quantity: object) -> int:
-        q = _positive(quantity, entity_id=r.id)
-        if q > r.remaining:
+    def _within(self, r: _Held, quantity: object) -> int:
+        q = _positive(quantity, entity_id=r[0])
+        remaining = _remaining(r)
+        if q > remaining:
             raise InvalidQuantity(
-                f"only {r.remaining} units left in the reservation",
+                f"only {remaining} units left in the reservation",
                 field="quantity",
                 value=q,
-                entity_id=r.id,
+                entity_id=r[0],
             )
         return q
 
-    def _update(self, r: Reservation) -> None:
-        self._reservations[r.id] = r
-        if not r.is_live and r.expires_at is not None:
-            self._expiry.discard((r.expires_at, r.id))
+    def _update(self, r: _Held) -> None:
+        self._reservations[r[0]] = r
+        if r[8] is not None and _remaining(r) <= 0:
+            self._expiry.discard((r[8], r[0]))
 
-    def _release(self, r: Reservation, q: int, reason: str | None, at: datetime) -> Movement:
-        self._update(attrs.evolve(r, released=r.released + q))
-        return self._move(r.location_id, r.sku, MovementKind.RELEASE, 0, -q, reason, r.id, at)
+    def _release(self, r: _Held, q: int, reason: str | None, at: datetime) -> _Row:
+        rid, order, line_no, loc, sku, quantity, released, consumed, expires_at, created = r
+        self._update(
+            (rid, order, line_no, loc, sku, quantity, released + q, consumed, expires_at, created)
+        )
+        return self._move(loc, sku, _RELEASE, 0, -q, reason, rid, at)
+
+    def _consume(self, r: _Held, q: int, at: datetime) -> _Row:
+        rid, order, line_no, loc, sku, quantity, released, consumed, expires_at, created = r
+        self._update(
+            (rid, order, line_no, loc, sku, quantity, released, consumed + q, expires_at, created)
+        )
+        return self._move(loc, sku, _SHIP, -q, -q, None, rid, at)
+
+    def _consume_line(self, order_id: str, line_no: int, location_id: str, quantity: int) -> None:
+        # Ship up to ``quantity`` units held for one line at one location, the oldest
+        # reservation first: what :meth:`consume` of each of :meth:`reservations` of the
+        # order (in order, live ones, of the line and location) does, without re-checking
+        # what is valid by construction.
+        left = quantity
+        reservations = self._reservations
+        for reservation_id in self._by_order.get(order_id, ()):
+            if not left:
+                break
+            r = reservations[reservation_id]
+            if r[2] == line_no and r[3] == location_id:
+                remaining = r[5] - r[6] - r[7]
+                if remaining > 0:
+                    take = left if left < remaining else remaining
+                    self._consume(r, take, self._now())
+                    left -= take
 
     def _set_supply(self, s: Supply) -> None:
         self._supplies[s.id] = s
@@ -619,43 +715,44 @@ class StockBook:
         self,
         location_id: str,
         sku: str,
-        kind: MovementKind,
+        kind: str,
         on_hand_delta: int,
         reserved_delta: int,
         reason: str | None,
         reference: str | None,
         at: datetime,
-    ) -> Movement:
-        # Append one movement and bring the position and the availability index along.
-        movement = Movement(
-            seq=len(self._ledger) + 1,
-            location_id=location_id,
-            sku=sku,
-            kind=kind,
-            on_hand_delta=on_hand_delta,
-            reserved_delta=reserved_delta,
-            reason=reason,
-            reference=reference,
-            at=at,
+    ) -> _Row:
+        # Append one movement (``kind`` by its value) and bring the position and the
+        # availability index along.
+        ledger = self._ledger
+        row = (
+            len(ledger) + 1,
+            location_id,
+            sku,
+            kind,
+            on_hand_delta,
+            reserved_delta,
+            reason,
+            reference,
+            at,
         )
-        self._ledger.append(movement)
+        ledger.append(row)
         at_sku = self._positions.get(sku)
         if at_sku is None:
             at_sku = self._positions[sku] = {}
         old = at_sku.get(location_id)
         if old is None:
-            self._moves_at[(location_id, sku)] = [movement]
+            self._moves_at[(location_id, sku)] = [row]
             self._skus_at.setdefault(location_id, {})[sku] = None
             on_hand, reserved = on_hand_delta, reserved_delta
         else:
-            self._moves_at[(location_id, sku)].append(movement)
+            self._moves_at[(location_id, sku)].append(row)
             on_hand, reserved = old.on_hand + on_hand_delta, old.reserved + reserved_delta
-        position = StockPosition(
+        at_sku[location_id] = StockPosition(
             location_id=location_id, sku=sku, on_hand=on_hand, reserved=reserved
         )
-        at_sku[location_id] = position
         fit = self._available.get(sku)
         if fit is None:
             fit = self._available[sku] = _FirstFit()
-        fit.set(location_id, position.available)
-        return movement
+        fit.set(location_id, on_hand - reserved)
+        return row

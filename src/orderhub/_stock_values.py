@@ -1,5 +1,6 @@
-"""The values of the stock book: movements, positions, reservations and supplies, and the
-checks they share with :class:`~orderhub.StockBook`'s commands."""
+"""The values of the stock book: movements, positions, reservations and supplies, the
+checks they share with :class:`~orderhub.StockBook`'s commands, and the rows the book keeps
+movements and reservations as."""
 
 from __future__ import annotations
 
@@ -217,3 +218,59 @@ class Supply:
     def uncommitted(self) -> int:
         """Units still to arrive that no backorder is promised: max(0, outstanding − committed)."""
         return max(0, self.quantity - self.received - self.committed)
+
+
+# -- as the stock book keeps them -------------------------------------------------------------
+
+# One ledger entry as kept: a Movement's fields in order, the kind by its value. A tuple of
+# atoms only, which the cyclic GC stops tracking; a Movement is made from it when asked for.
+_Row = tuple[int, str, str, str, int, int, str | None, str | None, datetime]
+_KINDS = {kind.value: kind for kind in MovementKind}
+_RECEIVE = MovementKind.RECEIVE.value
+_ADJUST = MovementKind.ADJUST.value
+_RESERVE = MovementKind.RESERVE.value
+_RELEASE = MovementKind.RELEASE.value
+_SHIP = MovementKind.SHIP.value
+_TRANSFER_OUT = MovementKind.TRANSFER_OUT.value
+_TRANSFER_IN = MovementKind.TRANSFER_IN.value
+_RETURN = MovementKind.RETURN.value
+
+# A reservation as kept, for the same reason: its fields in order, atoms only, as
+# (id, order id, line no, location id, sku, quantity, released, consumed, expires at,
+# created at); a Reservation is made from it when asked for.
+_Held = tuple[str, str, int, str, str, int, int, int, datetime | None, datetime]
+
+
+def _reservation(row: _Held) -> Reservation:
+    rid, order, line_no, loc, sku, quantity, released, consumed, expires_at, created_at = row
+    return Reservation(
+        id=rid,
+        order_id=order,
+        line_no=line_no,
+        location_id=loc,
+        sku=sku,
+        quantity=quantity,
+        released=released,
+        consumed=consumed,
+        expires_at=expires_at,
+        created_at=created_at,
+    )
+
+
+def _remaining(row: _Held) -> int:
+    return row[5] - row[6] - row[7]
+
+
+def _movement(row: _Row) -> Movement:
+    seq, loc, sku, kind, on_hand_delta, reserved_delta, reason, reference, at = row
+    return Movement(
+        seq=seq,
+        location_id=loc,
+        sku=sku,
+        kind=_KINDS[kind],
+        on_hand_delta=on_hand_delta,
+        reserved_delta=reserved_delta,
+        reason=reason,
+        reference=reference,
+        at=at,
+    )
