@@ -101,6 +101,10 @@ class Writer:
         value_refs: dict[int, str] = {}  # id of a value's array -> its ``~v<n>``
         value_ids: dict[int, str] = {}  # id of a value written -> its ``~v<n>``
         written = 0  # value arrays written so far
+        # Objects are known by id(): keep each one met alive while writing, so that an
+        # object built on access (an effect's payload) cannot be freed and its id reused.
+        alive: list[Any] = []
+        keep = alive.append
         utc_times: dict[datetime, str] = {}
         members: dict[int, str] = {}
         index = self._index
@@ -147,6 +151,7 @@ class Writer:
                 ref = value_ids.get(id(obj))
                 if ref is not None:
                     return ref
+                keep(obj)
                 out = shared(write(obj))
                 if type(out) is str:
                     value_ids[id(obj)] = out
@@ -215,6 +220,7 @@ class Writer:
                 if ref is not None:
                     return ref
                 firsts[key] = None
+                keep(obj)
                 return done(key, write(obj, key))
 
             return handler
