@@ -83,9 +83,10 @@ def _day(value: object, field: str) -> date:
 def _money(value: object, field: str, currency: str, entity_id: str | None = None) -> Money:
     if not isinstance(value, Money):
         raise ValidationError("must be Money", field=field, value=value, entity_id=entity_id)
-    shown: dict[str, Any] = {"field": field, "value": str(value), "entity_id": entity_id}
-    _require(value.currency == currency, f"must be in {currency}", CurrencyMismatch, **shown)
-    _require(not value.is_negative, "must not be negative", **shown)
+    if value.currency != currency or value.is_negative:  # details built only on failure
+        shown: dict[str, Any] = {"field": field, "value": str(value), "entity_id": entity_id}
+        _require(value.currency == currency, f"must be in {currency}", CurrencyMismatch, **shown)
+        _require(not value.is_negative, "must not be negative", **shown)
     return value
 
 

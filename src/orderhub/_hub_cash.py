@@ -196,9 +196,7 @@ class CashCommands:
         if target is FulfillmentState.RELEASED:
             # Released to the location, which picks them: the units no longer expire.
             lines = {line.line_no for line in fo.lines}
-            for r in self.stock.reservations(fo.order_id):  # type: ignore[attr-defined]
-                if r.location_id == fo.location_id and r.line_no in lines:
-                    self.stock.keep(r.id)  # type: ignore[attr-defined]
+            self.stock._keep_lines(fo.order_id, fo.location_id, lines)  # type: ignore[attr-defined]
         return [
             FulfillmentOrderChanged(
                 occurred_at=now,
