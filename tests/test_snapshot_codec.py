@@ -72,6 +72,13 @@ def test_one_true_and_one_point_oh_stay_apart() -> None:
     assert [type(v[0]) for v in back] == [int, bool, float, int]
 
 
+def test_negative_zero_is_not_merged_with_zero() -> None:
+    points = [GeoPoint(0.0, 10.0), GeoPoint(-0.0, 10.0), (0.0, 1), (-0.0, 1)]
+    back = round_trip(points)
+    assert back == points
+    assert [repr(p) for p in back] == [repr(p) for p in points]
+
+
 def test_shared_and_cyclic_containers_stay_shared() -> None:
     inner: list[Any] = [1]
     outer: dict[str, Any] = {"a": inner, "b": inner}

@@ -9,7 +9,8 @@ containers, which is what makes large snapshots slow to write, parse and read ba
   Decimal, ``~t`` a UTC datetime (ISO, no offset), ``~D`` a date, ``~e`` the enum member
   at that index of the table of names, ``~r`` a reference to a numbered object, ``~x``
   code handed to restore, ``~f`` a class or function, ``~F`` a float that JSON cannot
-  hold, and ``~~`` a string that began with ``~`` (one more ``~`` in front).
+  hold or that equal values would merge with (``-0.0``), and ``~~`` a string that began
+  with ``~`` (one more ``~`` in front).
 - Every other value is a JSON array whose first item is an integer tag: ``n >= 0`` an
   instance of the class at entry ``n`` of the table of names (the rest: its fields' values,
   in the entry's order); a negative tag one of the built-in kinds below (tuple, list, dict
@@ -116,7 +117,9 @@ class Writer:
             if obj is None or t is int or t is bool:
                 return obj
             if t is float:
-                return obj if math.isfinite(obj) else "~F" + repr(obj)
+                if math.isfinite(obj) and (obj or math.copysign(1.0, obj) > 0):
+                    return obj
+                return "~F" + repr(obj)  # also -0.0, which dedupe would take for 0.0
             key = id(obj)
             if key in externals:
                 return "~x" + externals[key]
