@@ -269,7 +269,6 @@ def check(hub: OrderHub, n: int) -> dict[str, int]:
 
 def floor_inputs(hub: OrderHub) -> list[tuple]:
     """Per order, the objects the lifecycle left behind, to copy field by field."""
-    shipments = {}
     invoices_of = {}
     for inv in hub.invoices():
         invoices_of.setdefault(inv.order_id, []).append(inv)
@@ -277,8 +276,6 @@ def floor_inputs(hub: OrderHub) -> list[tuple]:
     out = []
     for order in hub.orders():
         fos = hub.fulfillment_orders(order.id)
-        for s in hub.shipments(order.id):
-            shipments[s.id] = s
         invs = invoices_of[order.id]
         ref = f"pay-{order.id}"
         out.append(
@@ -286,7 +283,7 @@ def floor_inputs(hub: OrderHub) -> list[tuple]:
                 order,
                 hub.customers.get(order.customer_id),
                 fos,
-                [shipments[sid] for fo in fos for sid in fo.shipment_ids],
+                [hub.shipment(sid) for fo in fos for sid in fo.shipment_ids],
                 invs,
                 [entries[inv.id] for inv in invs],
                 hub.receivables.payment(ref),
