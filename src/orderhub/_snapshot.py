@@ -600,6 +600,20 @@ _SORTED: dict[str, Any] = {
 
 def decode(data: Any, externals: Mapping[str, Any]) -> Any:
     """The graph :func:`encode` wrote to ``data``, with ``externals`` put back in place."""
+
+    def read(names: list[Any], body: Any) -> Any:
+        decoder = Decoder(externals)
+        decoder.names = names
+        decoder.index(body)
+        return decoder.decode(body)
+
+    return read_document(data, read)
+
+
+def read_document(data: Any, read: Callable[[list[Any], Any], Any]) -> Any:
+    """``read(names, body)`` of a document written by orderhub ({'names': [...], 'data':
+    ...}), what it raises on malformed data turned into :class:`InvalidSnapshot` (both
+    snapshot formats read through here)."""
     if not isinstance(data, Mapping) or not isinstance(data.get("names"), list):
         raise InvalidSnapshot(
             "must be written by orderhub ({'names': [...], 'data': ...})",
@@ -607,10 +621,7 @@ def decode(data: Any, externals: Mapping[str, Any]) -> Any:
             value=type(data).__name__,
         )
     try:
-        decoder = Decoder(externals)
-        decoder.names = data["names"]
-        decoder.index(data.get("data"))
-        return decoder.decode(data.get("data"))
+        return read(data["names"], data.get("data"))
     except InvalidSnapshot:
         raise
     except (KeyError, TypeError, ValueError, AttributeError, IndexError, ArithmeticError) as exc:

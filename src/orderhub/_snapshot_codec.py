@@ -50,6 +50,7 @@ from orderhub._snapshot import (
     _slots_of,
     _state,
     _tracked,
+    read_document,
 )
 from orderhub.errors import InvalidSnapshot
 
@@ -692,18 +693,4 @@ _SHAREABLE = frozenset(
 
 def decode(data: Any, externals: Mapping[str, Any]) -> Any:
     """The graph :func:`encode` wrote to ``data``, with ``externals`` put back in place."""
-    if not isinstance(data, Mapping) or not isinstance(data.get("names"), list):
-        raise InvalidSnapshot(
-            "must be written by orderhub ({'names': [...], 'data': ...})",
-            field="snapshot",
-            value=type(data).__name__,
-        )
-    try:
-        return Reader(data["names"], externals).decode(data.get("data"))
-    except InvalidSnapshot:
-        raise
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError, ArithmeticError) as exc:
-        raise InvalidSnapshot(
-            f"is not a snapshot this version can read ({type(exc).__name__}: {exc})",
-            field="snapshot",
-        ) from None
+    return read_document(data, lambda names, body: Reader(names, externals).decode(body))
