@@ -157,9 +157,9 @@ def new_hub(n_orders: int) -> tuple[OrderHub, FixedClock]:
 def new_driver(hub: OrderHub) -> SyncDriver:
     return SyncDriver(
         hub,
-        erps={"main": InMemoryErp()},
-        fulfillment=InMemoryFulfillment(),
-        finance=InMemoryFinance(),
+        erps={"main": InMemoryErp(keep_payloads=False)},
+        fulfillment=InMemoryFulfillment(keep_payloads=False),
+        finance=InMemoryFinance(keep_payloads=False),
     )
 
 
@@ -174,20 +174,23 @@ def run_batch(hub: OrderHub, clock: FixedClock, first: int, count: int, batch: i
     """Orders ``first`` … ``first + count - 1`` through the whole lifecycle."""
     driver = new_driver(hub)
     capture = hub.capture
-    orders = [capture(make_request(i)).order for i in range(first, first + count)]
+    orders = []
+    for i in range(first, first + count):
+        order = capture(make_request(i)).order
+        orders.append((order.id, order.customer_id))
     hub.process()
     drain(hub, driver, batch)
     clock.advance(hours=1)
     confirm = hub.confirm_shipment
     owed = []
-    for order in orders:
+    for order_id, customer_id in orders:
         total = Money.zero("USD")
-        for fo in hub.fulfillment_orders(order.id):
+        for fo in hub.fulfillment_orders(order_id):
             shipped = confirm(fo.id, fo.to_ship, carrier="UPS", tracking=f"1Z-{fo.id}")
             if shipped.invoice is None:
                 raise RuntimeError(f"shipment of {fo.id} raised no invoice")
             total = total + shipped.invoice.grand_total
-        owed.append((order.customer_id, total, f"pay-{order.id}"))
+        owed.append((customer_id, total, f"pay-{order_id}"))
     clock.advance(hours=1)
     pay = hub.record_payment
     for customer_id, amount, reference in owed:

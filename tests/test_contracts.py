@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from orderhub.errors import ValidationError
 from orderhub.ports import Succeeded
 from orderhub.testing import InMemoryErp, InMemoryFinance, InMemoryFulfillment
 from orderhub.testing.contract import (
@@ -73,6 +74,48 @@ class TestInMemoryFinanceByReferencesOnly(FinanceAdapterContract):
 
     def make_adapter(self) -> InMemoryFinance:
         return InMemoryFinance()
+
+
+class TestInMemoryErpWithoutPayloads(ErpAdapterContract):
+    """keep_payloads=False keeps the ERP contract: dedupe and references are unchanged."""
+
+    def make_adapter(self) -> InMemoryErp:
+        return InMemoryErp(keep_payloads=False)
+
+    def documents_for(self, adapter: Any, key: str) -> int:
+        return _recorded(adapter, key)
+
+
+class TestInMemoryFulfillmentWithoutPayloads(FulfillmentAdapterContract):
+    def make_adapter(self) -> InMemoryFulfillment:
+        return InMemoryFulfillment(keep_payloads=False)
+
+    def documents_for(self, adapter: Any, key: str) -> int:
+        return _recorded(adapter, key)
+
+
+class TestInMemoryFinanceWithoutPayloads(FinanceAdapterContract):
+    def make_adapter(self) -> InMemoryFinance:
+        return InMemoryFinance(keep_payloads=False)
+
+    def documents_for(self, adapter: Any, key: str) -> int:
+        return _recorded(adapter, key)
+
+
+def test_an_adapter_without_payloads_numbers_the_same_and_keeps_none() -> None:
+    keeping, forgetting = InMemoryErp(), InMemoryErp(keep_payloads=False)
+    for adapter in (keeping, forgetting):
+        assert adapter.submit_order({"order": "o-1", "name": "Zoë"}, "k-1") == Succeeded("erp-1")
+        assert adapter.submit_order({"order": "o-1", "name": "Zoë"}, "k-1") == Succeeded("erp-1")
+        assert adapter.post_invoice({"invoice": "i-1"}, "k-2") == Succeeded("erp-2")
+    assert keeping.received("submit_order") == [{"order": "o-1", "name": "Zoë"}]
+    assert forgetting.calls == keeping.calls
+    assert forgetting.documents == {"k-1": ("submit_order", None), "k-2": ("post_invoice", None)}
+    before = dict(forgetting.documents)
+    with pytest.raises(ValidationError) as caught:
+        forgetting.received()
+    assert caught.value.field == "keep_payloads"
+    assert forgetting.documents == before
 
 
 class TestSqliteErp(ErpAdapterContract):

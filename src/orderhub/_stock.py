@@ -98,7 +98,10 @@ class StockBook:
         if not isinstance(clock, Clock):
             raise ValidationError("must be a Clock", field="clock", value=clock)
         self._clock = clock
-        self._positions: dict[str, dict[str, StockPosition]] = {}  # sku → location → position
+        # sku → location → (on hand, reserved): pairs of ints, which the garbage collector
+        # stops tracking, where 20,000 positions replaced on every move would be objects it
+        # keeps walking. StockPosition is made when asked for.
+        self._positions: dict[str, dict[str, tuple[int, int]]] = {}
         self._available: dict[str, _FirstFit[str]] = {}  # sku → location → available > 0
         self._ledger: list[_Row] = []
         self._moves_at: dict[_Position, list[_Row]] = {}
@@ -118,7 +121,7 @@ class StockBook:
         at = self._positions.get(sku) if isinstance(sku, str) else None
         found = at.get(location_id) if at is not None and isinstance(location_id, str) else None
         if found is not None:
-            return found
+            return _position(location_id, sku, found)
         return StockPosition(
             location_id=_text(location_id, "location_id"),
             sku=_text(sku, "sku"),
@@ -147,7 +150,8 @@ class StockBook:
         fit = self._available.get(_text(sku, "sku"))
         if fit is None:
             return ()
-        return tuple(map(self._positions[sku].__getitem__, fit.ordered()))
+        at = self._positions[sku]
+        return tuple(_position(loc, sku, at[loc]) for loc in fit.ordered())
 
     def _available_at(self, sku: str) -> Iterator[tuple[str, int]]:
         # (location id, available) of the positions :meth:`locations_with` answers, in the
@@ -170,7 +174,7 @@ class StockBook:
         if fit is not None:
             loc = fit.first_at_least(q)
             if loc is not None:
-                return self._positions[sku][loc]
+                return _position(loc, sku, self._positions[sku][loc])
         supplies = self._uncommitted.get(sku)
         if supplies is not None:
             key = supplies.first_at_least(q)
@@ -184,7 +188,13 @@ class StockBook:
 
     def positions(self) -> Iterator[StockPosition]:
         """Every position ever stocked (zeros included), SKU by SKU."""
-        return iter(tuple(p for at in self._positions.values() for p in at.values()))
+        return iter(
+            tuple(
+                _position(loc, sku, pair)
+                for sku, at in self._positions.items()
+                for loc, pair in at.items()
+            )
+        )
 
     def movements(
         self, location_id: str | None = None, sku: str | None = None
@@ -642,7 +652,7 @@ class StockBook:
         at = self._positions.get(sku)
         found = at.get(location_id) if at is not None else None
         available = (
-            found.on_hand - found.reserved
+            found[0] - found[1]
             if found is not None
             else self.available(location_id, sku)  # zero, or the error of a bad id
         )
@@ -747,12 +757,14 @@ class StockBook:
             on_hand, reserved = on_hand_delta, reserved_delta
         else:
             self._moves_at[(location_id, sku)].append(row)
-            on_hand, reserved = old.on_hand + on_hand_delta, old.reserved + reserved_delta
-        at_sku[location_id] = StockPosition(
-            location_id=location_id, sku=sku, on_hand=on_hand, reserved=reserved
-        )
+            on_hand, reserved = old[0] + on_hand_delta, old[1] + reserved_delta
+        at_sku[location_id] = (on_hand, reserved)
         fit = self._available.get(sku)
         if fit is None:
             fit = self._available[sku] = _FirstFit()
         fit.set(location_id, on_hand - reserved)
         return row
+
+
+def _position(location_id: str, sku: str, pair: tuple[int, int]) -> StockPosition:
+    return StockPosition(location_id=location_id, sku=sku, on_hand=pair[0], reserved=pair[1])

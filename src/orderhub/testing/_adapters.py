@@ -9,6 +9,7 @@ from typing import Any
 
 import attrs
 
+from orderhub.errors import ValidationError
 from orderhub.ports import Failed, Outcome, Rejected, Succeeded
 
 __all__ = ["Fault", "FaultPlan", "InMemoryErp", "InMemoryFinance", "InMemoryFulfillment"]
@@ -51,13 +52,21 @@ class FaultPlan:
 
 
 class _Recorder:
-    """Documents by idempotency key: exactly-once however often a call is retried."""
+    """Documents by idempotency key: exactly-once however often a call is retried.
+
+    ``keep_payloads=False`` makes an adapter for long runs (a soak test, a benchmark): it
+    still dedupes by idempotency key, numbers its documents and records its calls, but keeps
+    only the action of each document, not the payload, as a remote system keeps its
+    documents on its own side; :meth:`received` then raises
+    :class:`~orderhub.errors.ValidationError`.
+    """
 
     prefix = "doc"
 
-    def __init__(self, faults: FaultPlan | None = None) -> None:
+    def __init__(self, faults: FaultPlan | None = None, *, keep_payloads: bool = True) -> None:
         self.faults = faults or FaultPlan()
-        self.documents: dict[str, tuple[str, Mapping[str, Any]]] = {}
+        self.keep_payloads = keep_payloads
+        self.documents: dict[str, tuple[str, Mapping[str, Any] | None]] = {}
         self._numbers: dict[str, int] = {}
         self.calls: list[tuple[str, str]] = []
         self.script: dict[str, Outcome] = {}
@@ -81,19 +90,31 @@ class _Recorder:
     def _record(self, action: str, payload: Mapping[str, Any], key: str) -> str:
         number = self._numbers.get(key)
         if number is None:
-            self.documents[key] = (action, payload)
+            self.documents[key] = (action, payload if self.keep_payloads else None)
             number = self._numbers[key] = len(self._numbers) + 1
         return f"{self.prefix}-{number}"
 
     def received(self, action: str | None = None) -> list[Mapping[str, Any]]:
         """The documents received (of ``action``), once each, in order."""
-        return [p for a, p in self.documents.values() if action is None or a == action]
+        if not self.keep_payloads:
+            raise ValidationError(
+                "this adapter was made with keep_payloads=False and kept no payloads",
+                field="keep_payloads",
+                value=False,
+            )
+        return [
+            p
+            for a, p in self.documents.values()
+            if p is not None and (action is None or a == action)
+        ]
 
 
 class InMemoryErp(_Recorder):
     """An ERP back end in memory: records each document once per idempotency key.
 
     ``script`` maps idempotency keys to the outcome to answer (to script a rejection).
+    Made with ``keep_payloads=False`` (for a soak test or a benchmark), it still dedupes,
+    numbers and records its calls but keeps no payloads, so :meth:`received` raises.
     """
 
     prefix = "erp"
@@ -124,7 +145,10 @@ class InMemoryErp(_Recorder):
 
 
 class InMemoryFulfillment(_Recorder):
-    """A fulfilment provider in memory: accepts every release unless scripted or faulty."""
+    """A fulfilment provider in memory: accepts every release unless scripted or faulty.
+
+    ``keep_payloads=False`` keeps no payloads, as for :class:`InMemoryErp`.
+    """
 
     prefix = "wms"
 
@@ -138,7 +162,10 @@ class InMemoryFulfillment(_Recorder):
 
 
 class InMemoryFinance(_Recorder):
-    """A general ledger in memory: records each journal entry once."""
+    """A general ledger in memory: records each journal entry once.
+
+    ``keep_payloads=False`` keeps no payloads, as for :class:`InMemoryErp`.
+    """
 
     prefix = "gl"
 
