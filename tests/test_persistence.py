@@ -10,6 +10,7 @@ identical hub.
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -25,6 +26,7 @@ from orderhub import (
     Channel,
     CustomerIdentity,
     EffectStatus,
+    Failed,
     GeoPoint,
     InvalidSnapshot,
     Item,
@@ -36,8 +38,10 @@ from orderhub import (
     OrderHub,
     OrderRequest,
     RateTable,
+    Rejected,
     ReplayDiverged,
     Segment,
+    Succeeded,
     SyncDriver,
     ValidationError,
 )
@@ -442,6 +446,34 @@ def test_forget_commands_drops_what_the_host_stored() -> None:
         world.hub.forget_commands(-1)
     assert info.value.field == "through"
     assert [c.seq for c in world.hub.command_log] == [position]
+
+
+def test_each_outcome_is_logged_as_given_and_the_log_stays_out_of_the_collector() -> None:
+    world = World()
+    world.faults.enabled = True  # transient failures and lost answers: Failed outcomes too
+    world.capture(Channel.WEB, "ann@example.com", [("TENT", 1), ("LAMP", 2)])
+    world.capture(Channel.STORE, "zoë@example.com", [("MAT", 2)])
+    world.process()
+    for _ in range(3):
+        world.drive()
+    world.hub.resolve(world.hub.effects()[0], Rejected("late and refused"))  # settled: no-op
+    log = world.hub.command_log
+    outcomes = [c.args[1] for c in log if c.name == "resolve"]
+    assert {type(o) for o in outcomes} == {Succeeded, Failed, Rejected}
+    assert log == world.hub.command_log  # made anew on each read, equal
+    # The hub keeps its log as plain rows, which CPython's collector stops tracking once
+    # it has seen them: a full collection would otherwise walk ten commands per order.
+    # (The last resolve was given the Effect itself, an object: that row stays tracked.)
+    gc.collect()
+    rows = world.hub._command_log.entries
+    by_id = [row for row, c in zip(rows, log, strict=True) if c.name == "resolve"][:-1]
+    assert by_id
+    assert not any(gc.is_tracked(row) for row in by_id)
+    assert gc.is_tracked(rows[-1])
+    replayed = new_hub(FixedClock(datetime(2031, 1, 1, tzinfo=UTC)), SequentialIds(prefix="r"))
+    replayed.replay(LoggedCommand.from_json(json.loads(json.dumps(c.to_json()))) for c in log)
+    assert state(replayed) == state(world.hub)
+    assert replayed.command_log == log
 
 
 def test_logged_commands_have_no_personal_data_in_repr() -> None:

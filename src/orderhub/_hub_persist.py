@@ -56,7 +56,7 @@ class PersistCommands:
     @property
     def command_log(self) -> tuple[LoggedCommand, ...]:
         """The commands logged and not yet forgotten, oldest first (see :class:`LoggedCommand`)."""
-        return tuple(self._command_log.entries)
+        return self._command_log.commands()
 
     @property
     def log_position(self) -> int:

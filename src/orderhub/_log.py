@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 import attrs
 
 from orderhub.errors import InvalidSnapshot, ReplayDiverged, ValidationError
-from orderhub.ports import Clock, IdFactory
+from orderhub.ports import Clock, Failed, IdFactory, Rejected, Succeeded
 
 __all__ = ["LoggedCommand"]
 
@@ -133,13 +133,97 @@ class _Recording:
             self.numbers = list(reversed(replay.numbers))
 
 
+# A logged command is kept as a row: one flat tuple (seq, at, target, name, events, kwargs,
+# len(args), len(clock), len(ids), *args, *clock, *ids, *numbers), where an outcome a
+# driver reported (the argument of most commands) is written as two items, a marker and
+# its text, and no keyword arguments as None. Such a row holds only strings, numbers and
+# times, which CPython's garbage collector stops tracking the first time it sees the row
+# (a tuple nested in it would take it more than one look): a hub's log grows by about ten
+# commands per order, and as LoggedCommand objects every full collection would walk them.
+# LoggedCommand is made when the log is read.
+_Row = tuple[Any, ...]
+# Markers of a written outcome, one per class; instances of object are not tracked either.
+_MARKS = (object(), object(), object())
+_OUTCOMES: tuple[Callable[[Any], Any], ...] = (Succeeded, Rejected, Failed)
+_WRITE_OUTCOME: dict[type, tuple[object, str]] = {
+    Succeeded: (_MARKS[0], "reference"),
+    Rejected: (_MARKS[1], "reason"),
+    Failed: (_MARKS[2], "reason"),
+}
+
+
+def _row(
+    seq: int,
+    at: datetime,
+    target: str,
+    name: str,
+    events: int,
+    args: Sequence[Any],
+    kwargs: Mapping[str, Any],
+    clock: Sequence[datetime],
+    ids: Sequence[str],
+    numbers: Sequence[str],
+) -> _Row:
+    written: list[Any] = []
+    for arg in args:
+        outcome = _WRITE_OUTCOME.get(type(arg))
+        if outcome is None:
+            written.append(arg)
+        else:
+            written += (outcome[0], getattr(arg, outcome[1]))
+    return (
+        seq,
+        at,
+        target,
+        name,
+        events,
+        dict(kwargs) if kwargs else None,
+        len(written),
+        len(clock),
+        len(ids),
+        *written,
+        *clock,
+        *ids,
+        *numbers,
+    )
+
+
+def _command(row: _Row) -> LoggedCommand:
+    seq, at, target, name, events, kwargs, n_args, n_clock, n_ids = row[:9]
+    args: list[Any] = []
+    items = iter(row[9 : 9 + n_args])
+    for item in items:
+        for outcome, mark in zip(_OUTCOMES, _MARKS, strict=True):
+            if item is mark:
+                args.append(outcome(next(items)))
+                break
+        else:
+            args.append(item)
+    clock_at = 9 + n_args
+    ids_at = clock_at + n_clock
+    numbers_at = ids_at + n_ids
+    return LoggedCommand(
+        seq=seq,
+        at=at,
+        target=target,
+        name=name,
+        args=tuple(args),
+        kwargs={} if kwargs is None else dict(kwargs),
+        clock=row[clock_at:ids_at],
+        ids=row[ids_at:numbers_at],
+        numbers=row[numbers_at:],
+        events=events,
+    )
+
+
 class CommandLog:
-    """The log of one hub: the next sequence number and the commands not yet forgotten."""
+    """The log of one hub: the next sequence number and the commands not yet forgotten
+    (kept as rows; :meth:`commands` makes the :class:`LoggedCommand` objects)."""
 
     def __init__(self, clock: Clock, events: Sequence[object]) -> None:
         self.depth = 0
         self.seq = 0
-        self.entries: list[LoggedCommand] = []
+        self.entries: list[_Row] = []
         self.current: _Recording | None = None
         self._clock = clock
         self._events = events
@@ -159,20 +243,24 @@ class CommandLog:
         changed = len(self._events) - before
         self.seq += 1
         self.entries.append(
-            LoggedCommand(
-                seq=self.seq,
-                at=recording.clock[0] if recording.clock else self._clock.now(),
-                target=target,
-                name=fn.__name__,
-                args=args,
-                kwargs=dict(kw),
-                clock=tuple(recording.clock),
-                ids=tuple(recording.ids),
-                numbers=tuple(recording.numbers),
-                events=changed,
+            _row(
+                self.seq,
+                recording.clock[0] if recording.clock else self._clock.now(),
+                target,
+                fn.__name__,
+                changed,
+                args,
+                kw,
+                recording.clock,
+                recording.ids,
+                recording.numbers,
             )
         )
         return result
+
+    def commands(self) -> tuple[LoggedCommand, ...]:
+        """The commands not yet forgotten, oldest first."""
+        return tuple(map(_command, self.entries))
 
     def replay_one(self, hub: Any, command: LoggedCommand) -> None:
         """Run ``command`` again on ``hub``, feeding it the readings it took the first time."""
@@ -229,11 +317,24 @@ class CommandLog:
                 value=command.seq,
             )
         self.seq = command.seq
-        self.entries.append(command)
+        self.entries.append(
+            _row(
+                command.seq,
+                command.at,
+                command.target,
+                command.name,
+                command.events,
+                command.args,
+                command.kwargs,
+                command.clock,
+                command.ids,
+                command.numbers,
+            )
+        )
 
     def forget(self, through: int) -> None:
         """Drop the entries up to and including ``through`` (the host has stored them)."""
-        self.entries = [c for c in self.entries if c.seq > through]
+        self.entries = [row for row in self.entries if row[0] > through]
 
 
 class LoggedClock:
