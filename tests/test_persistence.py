@@ -613,3 +613,35 @@ def _fields(command: LoggedCommand) -> dict[str, Any]:
         name: getattr(command, name)
         for name in ("seq", "at", "target", "name", "args", "kwargs", "clock", "ids", "numbers")
     } | {"events": command.events}
+
+
+def test_a_settled_effect_is_kept_as_its_pending_version_and_a_row() -> None:
+    world = World()
+    world.faults.enabled = True  # some effects fail first: settled after a retry
+    world.capture(Channel.WEB, "ann@example.com", [("TENT", 1), ("LAMP", 2)])
+    world.process()
+    pending = {e.id: e for e in world.hub.pending_effects()}
+    world.drive()
+    world.faults.enabled = False
+    world.clock.advance(hours=2)  # past every retry's backoff
+    world.drive()
+    settled = world.hub.effects()
+    assert any(e.attempts > 1 for e in settled)
+    assert settled
+    assert all(e.status is EffectStatus.SUCCEEDED for e in settled)
+    assert all(e.reference is not None and e.attempts >= 1 for e in settled)
+    assert world.hub.effects() == settled  # made anew on each read, equal
+    for effect in settled:
+        assert world.hub.effect(effect.id) == effect
+        assert effect.payload == pending[effect.id].payload
+    # The outbox holds one Effect per effect, the last pending one: settling adds a row of
+    # plain values, not a second object the garbage collector keeps walking.
+    outbox = world.hub._outbox  # type: ignore[attr-defined]
+    assert all(e.status is EffectStatus.PENDING for e in outbox._effects.values())
+    gc.collect()
+    assert not any(gc.is_tracked(row) for row in outbox._settled.values())
+    restored = OrderHub.restore(
+        json.loads(json.dumps(world.hub.snapshot())), clock=world.clock, ids=world.ids
+    )
+    assert restored.effects() == settled
+    assert [e.payload for e in restored.effects()] == [e.payload for e in settled]

@@ -190,11 +190,23 @@ class RetryPolicy:
         return attempts >= self.max_attempts
 
 
+_STATUSES = tuple(EffectStatus)
+
+
 class Outbox:
-    """The effects of the hub, with the pending ones indexed by when they are due."""
+    """The effects of the hub, with the pending ones indexed by when they are due.
+
+    An effect that settles keeps its last pending version, and what changed — status,
+    attempts, reference, error — as a row of plain values in ``_settled``; the settled
+    :class:`Effect` is made when asked for. Each effect of a hub settles once, and a
+    second object per effect, kept for good, is what CPython's collector would walk on
+    every full collection (seven per order) while the pending version had already been
+    kept long enough to be walked too.
+    """
 
     def __init__(self) -> None:
         self._effects: dict[str, Effect] = {}
+        self._settled: dict[str, tuple[int, int, str | None, str | None]] = {}
         self._by_key: dict[str, str] = {}
         self._due: SortedList = SortedList()  # (next_attempt_at, seq, id)
         self._seq: dict[str, int] = {}
@@ -211,16 +223,32 @@ class Outbox:
         return effect
 
     def put(self, before: Effect, after: Effect) -> None:
-        """Store the new snapshot of an effect and keep the due index in step."""
+        """Store the new snapshot of an effect and keep the due index in step. An ``after``
+        that settles ``before`` differs from it only in status, attempts, reference and
+        last error (as :meth:`OrderHub.resolve` settles effects)."""
+        effect_id = after.id
         if before.status is EffectStatus.PENDING:
             self._due.discard((before.next_attempt_at, self._seq[before.id], before.id))
-        self._effects[after.id] = after
         if after.status is EffectStatus.PENDING:
-            self._due.add((after.next_attempt_at, self._seq[after.id], after.id))
+            self._settled.pop(effect_id, None)
+            self._effects[effect_id] = after
+            self._due.add((after.next_attempt_at, self._seq[effect_id], effect_id))
+        elif self._effects.get(effect_id) is before and before.status is EffectStatus.PENDING:
+            self._settled[effect_id] = (
+                _STATUSES.index(after.status),
+                after.attempts,
+                after.reference,
+                after.last_error,
+            )
+        else:
+            self._settled.pop(effect_id, None)
+            self._effects[effect_id] = after
 
     def get(self, effect_id: str) -> Effect | None:
         """The effect ``effect_id``, or None."""
-        return self._effects.get(effect_id)
+        effect = self._effects.get(effect_id)
+        settled = self._settled.get(effect_id)
+        return effect if settled is None or effect is None else _settled(effect, settled)
 
     def due(self, now: datetime) -> tuple[Effect, ...]:
         """The pending effects due at ``now``, in the order they became due."""
@@ -236,7 +264,24 @@ class Outbox:
         return tuple(self._effects[e[2]] for e in self._due)
 
     def __iter__(self) -> Iterator[Effect]:
-        return iter(self._effects.values())
+        settled = self._settled
+        if not settled:
+            return iter(self._effects.values())
+        return (
+            e if e.id not in settled else _settled(e, settled[e.id])
+            for e in self._effects.values()
+        )
 
     def __len__(self) -> int:
         return len(self._effects)
+
+
+def _settled(pending: Effect, row: tuple[int, int, str | None, str | None]) -> Effect:
+    status, attempts, reference, last_error = row
+    return evolve_effect(
+        pending,
+        status=_STATUSES[status],
+        attempts=attempts,
+        reference=reference,
+        last_error=last_error,
+    )
