@@ -243,7 +243,9 @@ class FulfillmentBook:
     def __init__(self, ids: IdFactory) -> None:
         self._ids = ids
         self._orders: dict[str, FulfillmentOrder] = {}
-        self._of_order: dict[str, list[str]] = {}
+        # order id → its fulfilment orders' ids; tuples of strings, which the garbage
+        # collector stops tracking (a list per order it would walk on every full collection)
+        self._of_order: dict[str, tuple[str, ...]] = {}
         self._sealed: set[str] = set()  # pending, but already announced to the location
 
     def seal(self, fulfillment_order_id: str) -> None:
@@ -305,7 +307,7 @@ class FulfillmentBook:
                 lines=(),
                 created_at=now,
             )
-            self._of_order.setdefault(order_id, []).append(pending.id)
+            self._of_order[order_id] = (*self._of_order.get(order_id, ()), pending.id)
         lines = list(pending.lines)
         for i, fl in enumerate(lines):
             if fl.line_no == line.line_no:

@@ -157,7 +157,8 @@ class CashCommands:
         self._shipments: dict[str, Shipment] = {}
         self._shipment_keys: dict[str, str] = {}
         self._invoices: dict[str, Invoice] = {}
-        self._invoices_of: dict[str, list[str]] = {}
+        # order id → its invoices and credit notes: tuples, untracked by the collector
+        self._invoices_of: dict[str, tuple[str, ...]] = {}
         self._returns: dict[str, ReturnAuthorization] = {}
         self._returned: dict[tuple[str, int], int] = {}
         self._prepaid: dict[str, str] = {}  # payment id → order id it prepaid
@@ -540,7 +541,7 @@ class CashCommands:
             shipment_id=shipment.id,
         )
         self._invoices[invoice.id] = invoice
-        self._invoices_of.setdefault(order.id, []).append(invoice.id)
+        self._invoices_of[order.id] = (*self._invoices_of.get(order.id, ()), invoice.id)
         self._post(entry_for_invoice(invoice, self._revenue_policy, self._entry_id()))
         discount = invoice.early_payment_discount  # zero without a discount window
         if not invoice.grand_total.is_zero:  # goods given away free owe nothing: no item

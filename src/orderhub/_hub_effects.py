@@ -94,7 +94,8 @@ class EffectCommands:
         self._outbox = Outbox()
         self._retry = retry
         self._default_erp = default_erp
-        self._submitted: dict[str, list[str]] = {}  # order id → ERPs it was submitted to
+        # order id → ERPs it was submitted to (tuples, untracked by the collector)
+        self._submitted: dict[str, tuple[str, ...]] = {}
         self._released_fos: set[str] = set()
         self._upserted: set[tuple[str, str]] = set()
 
@@ -197,12 +198,12 @@ class EffectCommands:
         by_erp: dict[str, list[Any]] = {}
         for fo in new:
             by_erp.setdefault(fo.erp, []).append(fo)
-        submitted = self._submitted.setdefault(order_id, [])
+        submitted = self._submitted.get(order_id, ())
         for erp, fos in by_erp.items():
             if erp in submitted:
                 continue  # the ERP has the sales order; a move between its locations is
                 # the fulfilment side's business (a release to the new location)
-            submitted.append(erp)
+            submitted = self._submitted[order_id] = (*submitted, erp)
             customer = self.customers.get(order.customer_id)
             if (customer.id, erp) not in self._upserted:
                 self._upserted.add((customer.id, erp))

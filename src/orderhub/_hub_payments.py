@@ -43,7 +43,7 @@ class PaymentCommands:
         receivables: Receivables
         _orders: dict[str, Order]
         _invoices: dict[str, Invoice]
-        _invoices_of: dict[str, list[str]]
+        _invoices_of: dict[str, tuple[str, ...]]
         _prepaid: dict[str, str]
         _payment_entries: dict[str, str]
 

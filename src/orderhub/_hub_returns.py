@@ -54,7 +54,7 @@ class ReturnCommands:
         _numbers: IdFactory
         _revenue_policy: RevenuePolicy
         _invoices: dict[str, Invoice]
-        _invoices_of: dict[str, list[str]]
+        _invoices_of: dict[str, tuple[str, ...]]
         _returns: dict[str, ReturnAuthorization]
         _returned: dict[tuple[str, int], int]
         _delivered: set[str]
@@ -153,7 +153,10 @@ class ReturnCommands:
         now = self._now()
         self._invoices[note.id] = note
         if invoice.order_id is not None:
-            self._invoices_of.setdefault(invoice.order_id, []).append(note.id)
+            self._invoices_of[invoice.order_id] = (
+                *self._invoices_of.get(invoice.order_id, ()),
+                note.id,
+            )
         delivered = None
         if self._revenue_policy.defers(invoice):
             delivered = invoice.shipment_id in self._delivered
