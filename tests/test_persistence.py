@@ -12,27 +12,22 @@ from __future__ import annotations
 
 import gc
 import json
-import types
-import typing
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from orderhub import (
     Address,
-    Captured,
     Channel,
     CustomerIdentity,
     EffectStatus,
     Failed,
     GeoPoint,
-    HoldKind,
     InvalidSnapshot,
     Item,
     LineRequest,
@@ -49,17 +44,6 @@ from orderhub import (
     Succeeded,
     SyncDriver,
     ValidationError,
-)
-from orderhub._event_rows import ROW_EVENTS
-from orderhub.events import (
-    EffectAbandoned,
-    Event,
-    FulfillmentOrderChanged,
-    OrderCancelled,
-    OrderHeld,
-    OrderHoldReleased,
-    OrderLineCancelled,
-    OrderStateChanged,
 )
 from orderhub.routing import Closest, RoutingPlan
 from orderhub.testing import (
@@ -155,9 +139,9 @@ class World:
 
     # -- the operations ------------------------------------------------------------------
 
-    def capture(self, channel: Channel, who: str, lines: Sequence[tuple[str, int]]) -> Captured:
+    def capture(self, channel: Channel, who: str, lines: Sequence[tuple[str, int]]) -> None:
         self.captured += 1
-        return self.hub.capture(
+        self.hub.capture(
             OrderRequest(
                 channel=channel,
                 external_id=f"X-{self.captured}",
@@ -490,78 +474,6 @@ def test_each_outcome_is_logged_as_given_and_the_log_stays_out_of_the_collector(
     replayed.replay(LoggedCommand.from_json(json.loads(json.dumps(c.to_json()))) for c in log)
     assert state(replayed) == state(world.hub)
     assert replayed.command_log == log
-
-
-def test_the_event_log_reads_back_equal_events_to_those_the_commands_returned() -> None:
-    world = World()
-    hub = world.hub
-    start = len(hub.events)
-    returned: list[Event] = []
-    first = world.capture(Channel.WEB, "ann@example.com", [("TENT", 1), ("LAMP", 2)])
-    second = world.capture(Channel.STORE, "bob@example.com", [("MAT", 2)])
-    returned += first.events + second.events
-    returned += hub.hold(first.order.id, HoldKind.MANUAL, "call the customer")
-    returned += hub.release_hold(first.order.id, HoldKind.MANUAL)
-    returned += hub.cancel(second.order.id, reason="changed mind")
-    returned += hub.process()
-    effects = hub.pending_effects()
-    returned += hub.resolve(effects[0], Rejected("refused"))
-    for effect in effects[1:]:
-        returned += hub.resolve(effect, Succeeded(f"ref-{effect.id}"))
-
-    events = hub.events
-    assert events[start:] == tuple(returned)
-    assert events == hub.events
-    kept = hub._events[start:]
-    assert {type(e) for e in returned} & ROW_EVENTS == {
-        EffectAbandoned,
-        FulfillmentOrderChanged,
-        OrderCancelled,
-        OrderHeld,
-        OrderHoldReleased,
-        OrderLineCancelled,
-        OrderStateChanged,
-    }
-    assert any(isinstance(k, tuple) for k in kept)  # the log mixes rows …
-    assert any(isinstance(k, Event) for k in kept)  # … and events that hold objects
-    # Rows are made into objects on each read: equal, not the same.
-    at = next(i for i, k in enumerate(hub._events) if isinstance(k, tuple))
-    assert events[at] == hub.events[at]
-    assert events[at] is not hub.events[at]
-
-
-def test_plain_events_are_kept_as_rows_the_collector_stops_tracking() -> None:
-    world = trading_world()
-    world.restart()  # rows through a snapshot and back, and new ones after it
-    world.drive()
-    world.ship()
-    world.drive()
-    # A dozen events per order stay in the log for the hub's life; as attrs objects every
-    # full collection would walk them. A flat tuple of plain values is untracked by the
-    # collector the first time it examines it, so after one collection none is tracked.
-    gc.collect()
-    changed = [
-        k for k in world.hub._events if isinstance(k, tuple) and k[0] == "OrderStateChanged"
-    ]
-    assert len(changed) == sum(type(e) is OrderStateChanged for e in world.hub.events) > 3
-    assert not any(gc.is_tracked(row) for row in changed)
-
-
-_PLAIN = (str, int, bool, datetime, date)
-
-
-def _plain(hint: object) -> bool:
-    if typing.get_origin(hint) in (typing.Union, types.UnionType):
-        return all(arg is type(None) or arg in _PLAIN for arg in typing.get_args(hint))
-    return hint in _PLAIN
-
-
-@pytest.mark.parametrize("cls", sorted(ROW_EVENTS, key=lambda c: c.__name__), ids=str)
-def test_events_kept_as_rows_declare_only_plain_fields(cls: type[Event]) -> None:
-    """A row holding an object (an enum, Money, a tuple) would stay tracked: an event class
-    that gains such a field must leave ROW_EVENTS."""
-    hints = typing.get_type_hints(cls)
-    assert [f.name for f in attrs.fields(cls) if not _plain(hints[f.name])] == []
 
 
 def test_logged_commands_have_no_personal_data_in_repr() -> None:

@@ -12,7 +12,6 @@ from orderhub._allocation import Allocator
 from orderhub._catalog import Catalog, CatalogPolicy
 from orderhub._customers import CustomerMaster
 from orderhub._effects import RetryPolicy
-from orderhub._event_rows import LoggedEvent, event_of, row_of
 from orderhub._hub_capture import CaptureCommands
 from orderhub._hub_cash import CashCommands
 from orderhub._hub_effects import EffectCommands
@@ -92,9 +91,7 @@ class OrderHub(
                 field="reservation_ttl",
                 value=reservation_ttl,
             )
-        # Events of plain fields are kept as rows the garbage collector untracks (see
-        # orderhub._event_rows); :attr:`events` makes them objects again.
-        self._events: list[LoggedEvent] = []
+        self._events: list[Event] = []
         self._command_log = log = CommandLog(clock, self._events)
         clock = self._clock = LoggedClock(clock, log)
         numbers = (
@@ -169,16 +166,15 @@ class OrderHub(
 
     @property
     def events(self) -> tuple[Event, ...]:
-        """The event log: every event the hub produced, oldest first (those the hub keeps as
-        rows made anew, equal, on each read)."""
-        return tuple(map(event_of, self._events))
+        """The event log: every event the hub produced, oldest first."""
+        return tuple(self._events)
 
     def _now(self) -> datetime:
         return aware(self._clock.now(), "clock.now()")
 
     def _record(self, events: Sequence[Event]) -> tuple[Event, ...]:
         recorded = (*events, *self.insights._apply(events))
-        self._events.extend(map(row_of, recorded))
+        self._events.extend(recorded)
         self._effects_for(recorded)
         return recorded
 
