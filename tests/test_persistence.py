@@ -10,8 +10,10 @@ identical hub.
 
 from __future__ import annotations
 
+import copy as copy_module
 import gc
 import json
+import pickle
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -615,6 +617,20 @@ def _fields(command: LoggedCommand) -> dict[str, Any]:
     } | {"events": command.events}
 
 
+def test_a_copied_or_pickled_hub_keeps_its_log_and_effects() -> None:
+    world = World()
+    world.faults.enabled = True
+    world.capture(Channel.WEB, "zoë@example.com", [("TENT", 1)])
+    world.process()
+    world.drive()
+    world.hub.resolve(world.hub.effects()[0].id, Succeeded(reference=1234))  # not a str
+    for copy in (copy_module.deepcopy(world.hub), pickle.loads(pickle.dumps(world.hub))):
+        assert copy.command_log == world.hub.command_log
+        assert copy.effects() == world.hub.effects()
+        resolves = [c for c in copy.command_log if c.name == "resolve"]
+        assert all(type(c.args[1]) in (Succeeded, Rejected, Failed) for c in resolves)
+
+
 def test_a_settled_effect_is_kept_as_its_pending_version_and_a_row() -> None:
     world = World()
     world.faults.enabled = True  # some effects fail first: settled after a retry
@@ -645,3 +661,18 @@ def test_a_settled_effect_is_kept_as_its_pending_version_and_a_row() -> None:
     )
     assert restored.effects() == settled
     assert [e.payload for e in restored.effects()] == [e.payload for e in settled]
+
+
+def test_a_snapshot_of_an_earlier_layout_is_refused_not_restored_broken() -> None:
+    for break_layout in (
+        lambda hub: delattr(hub._outbox, "_settled"),
+        lambda hub: hub.stock._positions["TENT"].update(
+            {"dc-il": hub.stock.position("dc-il", "TENT")}  # a StockPosition, as before
+        ),
+    ):
+        world = trading_world()
+        break_layout(world.hub)
+        data = json.loads(json.dumps(world.hub.snapshot()))
+        with pytest.raises(InvalidSnapshot) as info:
+            OrderHub.restore(data, clock=world.clock, ids=world.ids)
+        assert info.value.field == "hub"

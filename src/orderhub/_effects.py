@@ -190,9 +190,6 @@ class RetryPolicy:
         return attempts >= self.max_attempts
 
 
-_STATUSES = tuple(EffectStatus)
-
-
 class Outbox:
     """The effects of the hub, with the pending ones indexed by when they are due.
 
@@ -206,7 +203,7 @@ class Outbox:
 
     def __init__(self) -> None:
         self._effects: dict[str, Effect] = {}
-        self._settled: dict[str, tuple[int, int, str | None, str | None]] = {}
+        self._settled: dict[str, tuple[str, int, str | None, str | None]] = {}
         self._by_key: dict[str, str] = {}
         self._due: SortedList = SortedList()  # (next_attempt_at, seq, id)
         self._seq: dict[str, int] = {}
@@ -215,7 +212,9 @@ class Outbox:
         """Queue ``effect``; an effect with the same idempotency key is not queued twice."""
         first = self._by_key.get(effect.idempotency_key)
         if first is not None:
-            return self._effects[first]
+            known = self.get(first)
+            assert known is not None
+            return known
         self._effects[effect.id] = effect
         self._by_key[effect.idempotency_key] = effect.id
         self._seq[effect.id] = len(self._seq)
@@ -235,7 +234,7 @@ class Outbox:
             self._due.add((after.next_attempt_at, self._seq[effect_id], effect_id))
         elif self._effects.get(effect_id) is before and before.status is EffectStatus.PENDING:
             self._settled[effect_id] = (
-                _STATUSES.index(after.status),
+                after.status.value,
                 after.attempts,
                 after.reference,
                 after.last_error,
@@ -276,11 +275,11 @@ class Outbox:
         return len(self._effects)
 
 
-def _settled(pending: Effect, row: tuple[int, int, str | None, str | None]) -> Effect:
+def _settled(pending: Effect, row: tuple[str, int, str | None, str | None]) -> Effect:
     status, attempts, reference, last_error = row
     return evolve_effect(
         pending,
-        status=_STATUSES[status],
+        status=EffectStatus(status),
         attempts=attempts,
         reference=reference,
         last_error=last_error,

@@ -234,7 +234,7 @@ class OrderHub(
         for order_id, line_no in self._alloc.waiting(sku):
             if order_id in done:
                 continue
-            has_stock = bool(self.stock.locations_with(sku))
+            has_stock = next(self.stock._available_at(sku), None) is not None
             has_supply = bool(self.stock.supplies(sku))
             if not has_stock and not has_supply:
                 break

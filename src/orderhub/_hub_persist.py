@@ -216,4 +216,17 @@ class PersistCommands:
         if not isinstance(hub, cls):
             raise InvalidSnapshot("does not hold a hub", field="hub", value=type(hub).__name__)
         restored: OrderHub = hub  # type: ignore[assignment]
+        _check_layout(restored)
         return restored
+
+
+def _check_layout(hub: Any) -> None:
+    """Refuse a hub laid out as before settled effects and stock positions were kept as
+    rows (a development version's snapshot): it would restore, then fail on first use."""
+    pairs = all(type(p) is tuple for at in hub.stock._positions.values() for p in at.values())
+    if not hasattr(hub._outbox, "_settled") or not pairs:
+        raise InvalidSnapshot(
+            "was written by an earlier development version of orderhub, whose books are "
+            "laid out differently: rebuild the hub by replaying its command log",
+            field="hub",
+        )

@@ -134,22 +134,22 @@ class _Recording:
 
 
 # A logged command is kept as a row: one flat tuple (seq, at, target, name, events, kwargs,
-# len(args), len(clock), len(ids), *args, *clock, *ids, *numbers), where an outcome a
-# driver reported (the argument of most commands) is written as two items, a marker and
-# its text, and no keyword arguments as None. Such a row holds only strings, numbers and
-# times, which CPython's garbage collector stops tracking the first time it sees the row
-# (a tuple nested in it would take it more than one look): a hub's log grows by about ten
-# commands per order, and as LoggedCommand objects every full collection would walk them.
-# LoggedCommand is made when the log is read.
+# kinds, len(args), len(clock), len(ids), *args, *clock, *ids, *numbers). An outcome a
+# driver reported (the argument of a resolve) is written as its text, and ``kinds`` says
+# which arguments were outcomes ("S", "R", "F"; "." for any other; None when none was);
+# no keyword arguments are written as None. A resolve's row then holds only strings,
+# numbers and times, which CPython's garbage collector stops tracking the first time it
+# sees the row (a tuple nested in it would take it more than one look): a driven hub
+# resolves seven effects per order, and as LoggedCommand objects with their outcomes every
+# full collection would walk them. (A row whose arguments hold objects — a request, an
+# amount — stays tracked.) LoggedCommand is made when the log is read.
 _Row = tuple[Any, ...]
-# Markers of a written outcome, one per class; instances of object are not tracked either.
-_MARKS = (object(), object(), object())
-_OUTCOMES: tuple[Callable[[Any], Any], ...] = (Succeeded, Rejected, Failed)
-_WRITE_OUTCOME: dict[type, tuple[object, str]] = {
-    Succeeded: (_MARKS[0], "reference"),
-    Rejected: (_MARKS[1], "reason"),
-    Failed: (_MARKS[2], "reason"),
+_WRITE_OUTCOME: dict[type, tuple[str, str]] = {
+    Succeeded: ("S", "reference"),
+    Rejected: ("R", "reason"),
+    Failed: ("F", "reason"),
 }
+_READ_OUTCOME: dict[str, Callable[[Any], Any]] = {"S": Succeeded, "R": Rejected, "F": Failed}
 
 
 def _row(
@@ -164,13 +164,15 @@ def _row(
     ids: Sequence[str],
     numbers: Sequence[str],
 ) -> _Row:
-    written: list[Any] = []
-    for arg in args:
+    kinds = None
+    written = args
+    for i, arg in enumerate(args):
         outcome = _WRITE_OUTCOME.get(type(arg))
-        if outcome is None:
-            written.append(arg)
-        else:
-            written += (outcome[0], getattr(arg, outcome[1]))
+        if outcome is not None:
+            if kinds is None:
+                kinds, written = ["."] * len(args), list(args)
+            kinds[i] = outcome[0]
+            written[i] = getattr(arg, outcome[1])  # type: ignore[index]
     return (
         seq,
         at,
@@ -178,7 +180,8 @@ def _row(
         name,
         events,
         dict(kwargs) if kwargs else None,
-        len(written),
+        None if kinds is None else "".join(kinds),
+        len(args),
         len(clock),
         len(ids),
         *written,
@@ -189,25 +192,22 @@ def _row(
 
 
 def _command(row: _Row) -> LoggedCommand:
-    seq, at, target, name, events, kwargs, n_args, n_clock, n_ids = row[:9]
-    args: list[Any] = []
-    items = iter(row[9 : 9 + n_args])
-    for item in items:
-        for outcome, mark in zip(_OUTCOMES, _MARKS, strict=True):
-            if item is mark:
-                args.append(outcome(next(items)))
-                break
-        else:
-            args.append(item)
-    clock_at = 9 + n_args
+    seq, at, target, name, events, kwargs, kinds, n_args, n_clock, n_ids = row[:10]
+    clock_at = 10 + n_args
     ids_at = clock_at + n_clock
     numbers_at = ids_at + n_ids
+    args = row[10:clock_at]
+    if kinds is not None:
+        args = tuple(
+            arg if kind == "." else _READ_OUTCOME[kind](arg)
+            for kind, arg in zip(kinds, args, strict=True)
+        )
     return LoggedCommand(
         seq=seq,
         at=at,
         target=target,
         name=name,
-        args=tuple(args),
+        args=args,
         kwargs={} if kwargs is None else dict(kwargs),
         clock=row[clock_at:ids_at],
         ids=row[ids_at:numbers_at],

@@ -9,6 +9,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
 from orderhub._network import Location, Network
+from orderhub._stock_values import _text
 from orderhub.errors import ValidationError
 
 if TYPE_CHECKING:
@@ -152,8 +153,7 @@ class NetworkView:
         excluded = self._excluded
         held = self._held
         out: list[tuple[Location, int]] = []
-        for position in self._stock.locations_with(sku):
-            location_id = position.location_id
+        for location_id, available in self._stock._available_at(_text(sku, "sku")):
             location = known.get(location_id)
             if (
                 location is None
@@ -161,7 +161,6 @@ class NetworkView:
                 or not location.tracks_stock
             ):
                 continue
-            available = position.available
             if held:
                 available -= held.get((location_id, sku), 0)
             if available > 0:
@@ -184,8 +183,7 @@ class NetworkView:
         known = self._network._locations
         excluded = self._excluded
         held = self._held
-        for position in self._stock.locations_with(sku):
-            location_id = position.location_id
+        for location_id, available in self._stock._available_at(sku):
             location = known.get(location_id)
             if (
                 location is None
@@ -193,7 +191,6 @@ class NetworkView:
                 or not location.tracks_stock
             ):
                 continue
-            available = position.available
             if held:
                 available -= held.get((location_id, sku), 0)
             if available > 0 and (accepts is None or accepts(location)):
