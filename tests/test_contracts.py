@@ -118,6 +118,14 @@ def test_an_adapter_without_payloads_numbers_the_same_and_keeps_none() -> None:
     assert forgetting.documents == before
 
 
+@pytest.mark.parametrize("adapter", [InMemoryErp, InMemoryFulfillment, InMemoryFinance])
+def test_keep_payloads_must_be_a_bool(adapter: Any) -> None:
+    with pytest.raises(ValidationError) as caught:
+        adapter(keep_payloads="no")
+    assert caught.value.field == "keep_payloads"
+    assert caught.value.value == "no"
+
+
 class TestSqliteErp(ErpAdapterContract):
     """The sqlite3 example adapter keeps the ERP contract, on a real database file."""
 

@@ -676,3 +676,27 @@ def test_a_snapshot_of_an_earlier_layout_is_refused_not_restored_broken() -> Non
         with pytest.raises(InvalidSnapshot) as info:
             OrderHub.restore(data, clock=world.clock, ids=world.ids)
         assert info.value.field == "hub"
+
+
+def test_an_outbox_keeps_as_it_is_a_settled_effect_that_changed_more() -> None:
+    from orderhub._effects import Outbox, evolve_effect
+
+    world = World()
+    world.capture(Channel.WEB, "ann@example.com", [("TENT", 1)])
+    world.process()
+    pending = world.hub.pending_effects()[0]
+    outbox = Outbox()
+    outbox.add(pending)
+    later = pending.next_attempt_at + timedelta(minutes=5)
+    done = evolve_effect(
+        pending, status=EffectStatus.SUCCEEDED, reference="r-1", attempts=1, next_attempt_at=later
+    )
+    outbox.put(pending, done)
+    assert outbox.get(pending.id) == done  # not rebuilt from a row that lost next_attempt_at
+    assert outbox._settled == {}
+    plain = evolve_effect(pending, status=EffectStatus.SUCCEEDED, reference="r-2", attempts=1)
+    outbox2 = Outbox()
+    outbox2.add(pending)
+    outbox2.put(pending, plain)
+    assert outbox2.get(pending.id) == plain
+    assert outbox2._settled == {pending.id: ("succeeded", 1, "r-2", None)}

@@ -223,8 +223,9 @@ class Outbox:
 
     def put(self, before: Effect, after: Effect) -> None:
         """Store the new snapshot of an effect and keep the due index in step. An ``after``
-        that settles ``before`` differs from it only in status, attempts, reference and
-        last error (as :meth:`OrderHub.resolve` settles effects)."""
+        that settles the stored pending ``before`` and changes nothing else than status,
+        attempts, reference and last error (as :meth:`OrderHub.resolve` settles effects)
+        is kept as a row; any other is kept as it is."""
         effect_id = after.id
         if before.status is EffectStatus.PENDING:
             self._due.discard((before.next_attempt_at, self._seq[before.id], before.id))
@@ -232,7 +233,7 @@ class Outbox:
             self._settled.pop(effect_id, None)
             self._effects[effect_id] = after
             self._due.add((after.next_attempt_at, self._seq[effect_id], effect_id))
-        elif self._effects.get(effect_id) is before and before.status is EffectStatus.PENDING:
+        elif self._effects.get(effect_id) is before and _only_settles(before, after):
             self._settled[effect_id] = (
                 after.status.value,
                 after.attempts,
@@ -247,7 +248,7 @@ class Outbox:
         """The effect ``effect_id``, or None."""
         effect = self._effects.get(effect_id)
         settled = self._settled.get(effect_id)
-        return effect if settled is None or effect is None else _settled(effect, settled)
+        return effect if settled is None or effect is None else _as_settled(effect, settled)
 
     def due(self, now: datetime) -> tuple[Effect, ...]:
         """The pending effects due at ``now``, in the order they became due."""
@@ -267,7 +268,7 @@ class Outbox:
         if not settled:
             return iter(self._effects.values())
         return (
-            e if e.id not in settled else _settled(e, settled[e.id])
+            e if e.id not in settled else _as_settled(e, settled[e.id])
             for e in self._effects.values()
         )
 
@@ -275,7 +276,23 @@ class Outbox:
         return len(self._effects)
 
 
-def _settled(pending: Effect, row: tuple[str, int, str | None, str | None]) -> Effect:
+def _only_settles(before: Effect, after: Effect) -> bool:
+    """True when ``after`` is ``before`` settled: only what a settled row keeps differs."""
+    return (
+        before.status is EffectStatus.PENDING
+        and after.id == before.id
+        and after.kind is before.kind
+        and after.target == before.target
+        and after.subject_id == before.subject_id
+        and after.idempotency_key == before.idempotency_key
+        and after.created_at == before.created_at
+        and after.next_attempt_at == before.next_attempt_at
+        and _get_raw(after) is _get_raw(before)
+        and getattr(after, "_build", None) is getattr(before, "_build", None)
+    )
+
+
+def _as_settled(pending: Effect, row: tuple[str, int, str | None, str | None]) -> Effect:
     status, attempts, reference, last_error = row
     return evolve_effect(
         pending,

@@ -64,6 +64,10 @@ class _Recorder:
     prefix = "doc"
 
     def __init__(self, faults: FaultPlan | None = None, *, keep_payloads: bool = True) -> None:
+        if not isinstance(keep_payloads, bool):
+            raise ValidationError(
+                "must be True or False", field="keep_payloads", value=keep_payloads
+            )
         self.faults = faults or FaultPlan()
         self.keep_payloads = keep_payloads
         self.documents: dict[str, tuple[str, Mapping[str, Any] | None]] = {}
