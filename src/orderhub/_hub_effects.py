@@ -22,17 +22,26 @@ from orderhub._effects import (
     evolve_effect,
     lazy_effect,
 )
-from orderhub._fulfilment import FulfillmentState
+from orderhub._fulfilment import FulfillmentOrder, FulfillmentState
 from orderhub._journal import JournalEntry
 from orderhub._orders import ORDER_STATES, HoldKind, Order, OrderState
-from orderhub._payloads import cancellation, plain, sales_order
+from orderhub._payloads import (
+    WithdrawnLines,
+    fulfillment_withdrawal,
+    plain,
+    sales_order,
+    sales_order_cancellation,
+    withdrawn_lines,
+)
 from orderhub.errors import NotFound, ValidationError
 from orderhub.events import (
+    AssignmentRejected,
     CreditNoteIssued,
     EffectAbandoned,
     Event,
     InvoiceIssued,
     OrderCancelled,
+    OrderEdited,
     OrderLineCancelled,
     OrderRouted,
     OrderStateChanged,
@@ -57,7 +66,7 @@ _DISPATCH: tuple[tuple[type[Event] | tuple[type[Event], ...], int], ...] = (
     (InvoiceIssued, _INVOICED),
     (CreditNoteIssued, _CREDITED),
     (PaymentRecorded, _PAID),
-    ((OrderLineCancelled, ReservationsExpired), _WITHDRAWN),
+    ((OrderLineCancelled, ReservationsExpired, OrderEdited, AssignmentRejected), _WITHDRAWN),
     (OrderCancelled, _CANCELLED),
 )
 _ROLE_OF: dict[type, int | None] = {}
@@ -82,6 +91,7 @@ class EffectCommands:
         _alloc: Allocator
         _ids: IdFactory
         _invoices: dict[str, Invoice]
+        _events: list[Event]
         customers: CustomerMaster
 
         def _now(self) -> datetime: ...
@@ -127,9 +137,23 @@ class EffectCommands:
             )
         )
 
-    def _effects_for(self, events: Sequence[Event]) -> None:
-        """Derive the outside actions of what just happened."""
-        for e in events:
+    def _effects_for(
+        self,
+        events: Sequence[Event],
+        fos_before: Mapping[str, tuple[FulfillmentOrder, ...]] | None = None,
+    ) -> None:
+        """Derive the outside actions of what just happened: ``events``, the last recorded.
+
+        ``fos_before`` holds, by order id, the fulfilment orders of the orders the command
+        may have taken units from (a cancellation, an expiry, an edit, a rejection), as they
+        were before it: what an announced one lost is withdrawn at its location, and, for a
+        cancellation, at its ERP.
+        """
+        start = len(self._events) - len(events)  # the position of events[0] in the log
+        unannounced = dict(fos_before) if fos_before else None
+        # order id → ERP → lines withdrawn, for the OrderCancelled later in this batch
+        for_whole: dict[str, dict[str, WithdrawnLines]] = {}
+        for i, e in enumerate(events):
             role = _role(e.__class__)
             if role is None:
                 continue
@@ -172,17 +196,40 @@ class EffectCommands:
                     f"payment:{e.payment_id}",
                 )
             elif role == _WITHDRAWN:
-                assert isinstance(e, (OrderLineCancelled, ReservationsExpired))
-                self._effects_for_withdrawn(e.order_id)
+                assert isinstance(
+                    e, (OrderLineCancelled, ReservationsExpired, OrderEdited, AssignmentRejected)
+                )
+                if unannounced is None or e.order_id not in unannounced:
+                    continue
+                by_erp = self._effects_for_withdrawn(unannounced.pop(e.order_id), start + i)
+                if not isinstance(e, OrderLineCancelled) or not by_erp:
+                    continue  # expired, edited or rejected units move on; they stay ordered
+                if any(
+                    type(later) is OrderCancelled and later.order_id == e.order_id
+                    for later in events[i + 1 :]
+                ):
+                    for_whole[e.order_id] = by_erp
+                    continue
+                for erp in self._submitted.get(e.order_id, ()):
+                    if erp in by_erp:
+                        self._emit(
+                            EffectKind.CANCEL_ORDER,
+                            erp,
+                            e.order_id,
+                            (e, by_erp[erp]),
+                            sales_order_cancellation,
+                            f"cancel-lines:{e.order_id}:{erp}:{start + i}",
+                        )
             else:
                 assert isinstance(e, OrderCancelled)
+                by_erp = for_whole.pop(e.order_id, {})
                 for erp in self._submitted.get(e.order_id, ()):
                     self._emit(
                         EffectKind.CANCEL_ORDER,
                         erp,
                         e.order_id,
-                        e,
-                        cancellation,
+                        (e, by_erp.get(erp, ())),
+                        sales_order_cancellation,
                         f"cancel:{e.order_id}:{erp}",
                     )
 
@@ -232,21 +279,52 @@ class EffectCommands:
                 EffectKind.RELEASE_FULFILLMENT, target, fo.id, fo, plain, f"release:{fo.id}"
             )
 
-    def _effects_for_withdrawn(self, order_id: str) -> None:
-        """A fulfilment order already announced to its location was cancelled (its units
-        given back): tell the location to withdraw it, once."""
-        for fo in self._alloc.fulfillment.of_order(order_id):
-            if fo.id in self._released_fos and fo.state is FulfillmentState.CANCELLED:
-                location = self._alloc.network.get(fo.location_id)
-                target = location.vendor if location.vendor is not None else "default"
+    def _effects_for_withdrawn(
+        self, fos_before: tuple[FulfillmentOrder, ...], position: int
+    ) -> dict[str, WithdrawnLines]:
+        """Tell each location what left its announced fulfilment orders since
+        ``fos_before``: a fulfilment order now cancelled is withdrawn whole (once); one
+        that keeps units (or shipped the rest) is withdrawn in part, once per withdrawal
+        (``position`` is where the event that withdrew them stands in the log); one the
+        location rejected is not its to hear of again. Returns, by ERP, the units withdrawn
+        from its fulfilment orders (rejected ones aside) per order line."""
+        book = self._alloc.fulfillment
+        by_erp: dict[str, dict[int, tuple[str, int]]] = {}
+        for before in fos_before:
+            if not before.is_open or before.id not in self._released_fos:
+                continue
+            after = book.get(before.id)
+            lines = withdrawn_lines(before, after)
+            if not lines or after.state is FulfillmentState.REJECTED:
+                continue
+            location = self._alloc.network.get(after.location_id)
+            target = location.vendor if location.vendor is not None else "default"
+            if after.state is FulfillmentState.CANCELLED:
                 self._emit(
                     EffectKind.CANCEL_FULFILLMENT,
                     target,
-                    fo.id,
-                    fo,
+                    after.id,
+                    after,
                     plain,
-                    f"cancel-fulfillment:{fo.id}",
+                    f"cancel-fulfillment:{after.id}",
                 )
+            else:
+                self._emit(
+                    EffectKind.CANCEL_FULFILLMENT,
+                    target,
+                    after.id,
+                    (before, after),
+                    fulfillment_withdrawal,
+                    f"cancel-fulfillment-lines:{after.id}:{position}",
+                )
+            at_erp = by_erp.setdefault(after.erp, {})
+            for line_no, sku, quantity in lines:
+                held = at_erp.get(line_no)
+                at_erp[line_no] = (sku, quantity + (held[1] if held else 0))
+        return {
+            erp: tuple((n, sku, q) for n, (sku, q) in sorted(lines_of.items()))
+            for erp, lines_of in by_erp.items()
+        }
 
     def _effects_for_entry(self, entry: JournalEntry) -> None:
         self._emit(
