@@ -379,9 +379,8 @@ def test_a_refused_partial_cancel_queues_nothing() -> None:
 
 def test_expired_units_of_a_whole_fulfilment_order_withdraw_it_whole() -> None:
     """The reservations of an announced, unacknowledged fulfilment order expire: it is
-    withdrawn whole at the location (its units were all reserved together, and a release
-    the location acknowledges stops the clock, so expiry never takes part of one); the ERP
-    hears nothing, as the units are still ordered and go back on the queue."""
+    withdrawn whole at the location; the ERP hears nothing, as the units are still ordered
+    and go back on the queue."""
     world = World(ttl=timedelta(minutes=30))
     order_id = world.capture(("TENT", 2), ("MAT", 1))
     world.hub.process()
@@ -393,6 +392,36 @@ def test_expired_units_of_a_whole_fulfilment_order_withdraw_it_whole() -> None:
 
     assert [(e.kind, e.idempotency_key) for e in _since(world.hub, known)] == [
         (EffectKind.CANCEL_FULFILLMENT, f"cancel-fulfillment:{fo_id}")
+    ]
+
+
+def test_an_expiry_that_takes_part_of_an_announced_fulfilment_order_withdraws_that_part() -> None:
+    """Three tents reserved in Chicago at 9:00, two more at 9:10 on a second fulfilment
+    order there: the 9:00 reservation expires and its three units leave the newest
+    fulfilment orders first, so the 9:10 one is withdrawn whole and one unit of the first;
+    the location is told what remains of it."""
+    world = World(ttl=timedelta(minutes=30))
+    order_id = world.capture(("TENT", 8))  # three in Chicago, three in New Jersey
+    world.hub.process()
+    world.clock.advance(minutes=10)
+    world.hub.receive("dc-il", "TENT", 2)  # two more in Chicago, on a new fulfilment order
+    first, later = [
+        fo.id for fo in world.hub.fulfillment_orders(order_id) if fo.location_id == "dc-il"
+    ]
+    world.clock.advance(minutes=21)
+    known = len(world.hub.effects())
+
+    world.hub.expire_reservations()
+
+    withdrawals = {e.subject_id: e for e in _since(world.hub, known)}
+    assert not [e for e in withdrawals.values() if e.kind is EffectKind.CANCEL_ORDER]
+    assert withdrawals[later].payload["state"] == "cancelled"
+    part = withdrawals[first]
+    assert part.idempotency_key.startswith(f"cancel-fulfillment-lines:{first}:")
+    assert part.payload["withdrawn"] == [{"line_no": 1, "sku": "TENT", "quantity": 1}]
+    assert _fo_lines(part.payload) == [(1, 2)]
+    assert _fo_lines(part.payload) == [
+        (line.line_no, line.quantity) for line in world.hub.fulfillment_order(first).lines
     ]
 
 

@@ -149,10 +149,9 @@ class EffectCommands:
         were before it: what an announced one lost is withdrawn at its location, and, for a
         cancellation, at its ERP.
         """
-        start = len(self._events) - len(events)  # the position of events[0] in the log
         unannounced = dict(fos_before) if fos_before else None
         # order id → ERP → lines withdrawn, for the OrderCancelled later in this batch
-        for_whole: dict[str, dict[str, WithdrawnLines]] = {}
+        for_whole: dict[str, dict[str, WithdrawnLines]] | None = None
         for i, e in enumerate(events):
             role = _role(e.__class__)
             if role is None:
@@ -199,30 +198,15 @@ class EffectCommands:
                 assert isinstance(
                     e, (OrderLineCancelled, ReservationsExpired, OrderEdited, AssignmentRejected)
                 )
-                if unannounced is None or e.order_id not in unannounced:
-                    continue
-                by_erp = self._effects_for_withdrawn(unannounced.pop(e.order_id), start + i)
-                if not isinstance(e, OrderLineCancelled) or not by_erp:
-                    continue  # expired, edited or rejected units move on; they stay ordered
-                if any(
-                    type(later) is OrderCancelled and later.order_id == e.order_id
-                    for later in events[i + 1 :]
-                ):
-                    for_whole[e.order_id] = by_erp
-                    continue
-                for erp in self._submitted.get(e.order_id, ()):
-                    if erp in by_erp:
-                        self._emit(
-                            EffectKind.CANCEL_ORDER,
-                            erp,
-                            e.order_id,
-                            (e, by_erp[erp]),
-                            sales_order_cancellation,
-                            f"cancel-lines:{e.order_id}:{erp}:{start + i}",
-                        )
+                if unannounced is not None and e.order_id in unannounced:
+                    fos = unannounced.pop(e.order_id)
+                    whole = self._effects_for_withdrawal(e, fos, events, i)
+                    if whole is not None:
+                        for_whole = for_whole or {}
+                        for_whole[e.order_id] = whole
             else:
                 assert isinstance(e, OrderCancelled)
-                by_erp = for_whole.pop(e.order_id, {})
+                by_erp = for_whole.pop(e.order_id, {}) if for_whole else {}
                 for erp in self._submitted.get(e.order_id, ()):
                     self._emit(
                         EffectKind.CANCEL_ORDER,
@@ -232,6 +216,39 @@ class EffectCommands:
                         sales_order_cancellation,
                         f"cancel:{e.order_id}:{erp}",
                     )
+
+    def _effects_for_withdrawal(
+        self,
+        event: OrderLineCancelled | ReservationsExpired | OrderEdited | AssignmentRejected,
+        fos_before: tuple[FulfillmentOrder, ...],
+        events: Sequence[Event],
+        i: int,
+    ) -> dict[str, WithdrawnLines] | None:
+        """The outside actions of ``event`` (``events[i]``, the first of its order's
+        withdrawals in the batch): the locations hear what left their fulfilment orders;
+        for a cancellation, so does each ERP — now, or, when the batch goes on to cancel
+        the whole order, with that cancellation (the lines are returned for it)."""
+        position = len(self._events) - len(events) + i  # where ``event`` stands in the log
+        by_erp = self._effects_for_withdrawn(fos_before, position)
+        if not isinstance(event, OrderLineCancelled) or not by_erp:
+            return None  # expired, edited or rejected units move on: they stay ordered
+        order_id = event.order_id
+        if any(
+            type(later) is OrderCancelled and later.order_id == order_id
+            for later in events[i + 1 :]
+        ):
+            return by_erp
+        for erp in self._submitted.get(order_id, ()):
+            if erp in by_erp:
+                self._emit(
+                    EffectKind.CANCEL_ORDER,
+                    erp,
+                    order_id,
+                    (event, by_erp[erp]),
+                    sales_order_cancellation,
+                    f"cancel-lines:{order_id}:{erp}:{position}",
+                )
+        return None
 
     def _effects_for_routing(self, order_id: str) -> None:
         new = [
