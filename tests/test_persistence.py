@@ -430,6 +430,30 @@ def test_each_outermost_command_is_one_entry_with_what_it_consumed() -> None:
     assert [c.seq for c in hub.command_log] == list(range(1, hub.log_position + 1))
 
 
+def test_a_logged_command_in_json_says_its_layout_version() -> None:
+    world = World()
+    world.capture(Channel.WEB, "zoë@example.com", [("TENT", 1)])
+    command = world.hub.command_log[-1]
+    written = json.loads(json.dumps(command.to_json()))
+    assert written["version"] == 1
+    assert LoggedCommand.from_json(written) == command
+    # written before entries carried a version: the same layout, read as version 1
+    assert LoggedCommand.from_json({k: v for k, v in written.items() if k != "version"}) == command
+
+
+@pytest.mark.parametrize("version", [2, 0, "1", True, None])
+def test_a_logged_command_of_another_version_is_refused(version: object) -> None:
+    world = World()
+    command = world.hub.command_log[-1]
+    written = {**command.to_json(), "version": version}
+    kept = json.dumps(written, sort_keys=True)
+    with pytest.raises(InvalidSnapshot) as info:
+        LoggedCommand.from_json(written)
+    assert (info.value.field, info.value.value) == ("version", version)
+    assert json.dumps(written, sort_keys=True) == kept
+    assert world.hub.command_log[-1] == command
+
+
 def test_a_refused_command_is_not_logged() -> None:
     world = World()
     before = world.hub.log_position
