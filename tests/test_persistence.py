@@ -255,6 +255,8 @@ def test_restored_mid_flight_carries_on_as_if_it_never_stopped(
     assert state(restarted.hub) == state(never_stopped.hub)
     assert restarted.documents() == never_stopped.documents()
     assert restarted.hub.events == never_stopped.hub.events
+    for order in never_stopped.hub.orders():  # an index the snapshot does not hold
+        assert restarted.hub.shipments(order.id) == never_stopped.hub.shipments(order.id)
 
 
 @settings(max_examples=40, deadline=None)
@@ -273,6 +275,8 @@ def test_replaying_the_command_log_rebuilds_an_identical_hub(ops: list[tuple[Any
 
     assert state(empty) == state(world.hub)
     assert empty.events == world.hub.events
+    for order in world.hub.orders():
+        assert empty.shipments(order.id) == world.hub.shipments(order.id)
     assert empty.command_log == log
     assert empty.log_position == world.hub.log_position
 
@@ -403,6 +407,39 @@ def test_restore_reads_a_snapshot_whose_keys_a_store_reordered() -> None:
     )
     assert state(restored) == state(hub)
     assert list(restored.orders()) == list(hub.orders())
+
+
+def test_the_shipment_index_is_rebuilt_on_restore_not_held_in_the_snapshot() -> None:
+    """The index of each order's shipments is derived from the shipments: the snapshot's
+    layout does not hold it, and the restored hub rebuilds it equal."""
+    world = trading_world()
+    hub = world.hub
+    assert hub._shipments_of, "the example should have shipped"
+
+    data = json.loads(json.dumps(hub.snapshot()))
+    restored = OrderHub.restore(data, clock=world.clock, ids=world.ids)
+
+    hub_fields = [entry[2] for entry in data["names"] if entry[1] == "orderhub._hub:OrderHub"]
+    assert len(hub_fields) == 1
+    assert "_shipments" in hub_fields[0]
+    assert "_shipments_of" not in hub_fields[0]
+    assert restored._shipments_of == hub._shipments_of
+    for order in hub.orders():
+        assert restored.shipments(order.id) == hub.shipments(order.id)
+    assert json.dumps(restored.snapshot()) == json.dumps(data)
+
+
+def test_a_snapshot_whose_shipments_cannot_be_indexed_is_refused() -> None:
+    """A snapshot holding something other than shipments among the shipments is refused
+    as a whole, not restored into a hub that fails on its first query."""
+    world = trading_world()
+    world.hub._shipments["shipment-x"] = 5  # type: ignore[assignment]
+    data = json.loads(json.dumps(world.hub.snapshot()))
+
+    with pytest.raises(InvalidSnapshot) as info:
+        OrderHub.restore(data, clock=world.clock, ids=world.ids)
+
+    assert info.value.field == "hub"
 
 
 # -- what the log holds --------------------------------------------------------------------

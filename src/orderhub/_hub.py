@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 
@@ -55,6 +55,10 @@ class OrderHub(
     raises before changing anything, then applies and returns the events it produced (also
     appended to :attr:`events`).
     """
+
+    # Indexes derived from the books: a snapshot does not hold them (so they cost its
+    # layout nothing), and restore rebuilds them with _rebuild_derived().
+    _rebuilt_on_restore: ClassVar[tuple[str, ...]] = ("_shipments_of",)
 
     def __init__(
         self,
@@ -389,6 +393,10 @@ class OrderHub(
             lines = {line_no: qty for line_no, _, qty, _ in parts}
             events.extend(self._refill(self._orders[order_id], lines, now))
         return self._record(events)
+
+    def _rebuild_derived(self) -> None:
+        """Rebuild the indexes a snapshot does not hold (:attr:`_rebuilt_on_restore`)."""
+        self._index_shipments()
 
     # -- personal data -------------------------------------------------------------------
 

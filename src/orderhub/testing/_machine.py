@@ -55,7 +55,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from orderhub._catalog import Item
 from orderhub._drivers import SyncDriver
 from orderhub._effects import Effect, EffectStatus
-from orderhub._fulfilment import FulfillmentOrder, FulfillmentState
+from orderhub._fulfilment import FulfillmentOrder, FulfillmentState, Shipment
 from orderhub._hub import OrderHub
 from orderhub._identity import CustomerIdentity
 from orderhub._log import LoggedCommand
@@ -108,6 +108,21 @@ SMALL = Money("5.00", CURRENCY)
 
 def _sum(amounts: Iterable[Money], currency: str) -> Money:
     return sum(amounts, Money.zero(currency))
+
+
+def _assert_shipments_indexed(hub: OrderHub) -> None:
+    """Each order's shipments and packing slips are what a scan of every shipment gives:
+    the order's own, in confirmation order, each slip counting those before it."""
+    scanned: dict[str, list[Shipment]] = {}
+    for s in hub._shipments.values():
+        scanned.setdefault(s.order_id, []).append(s)
+    for order in hub.orders():
+        mine = scanned.get(order.id, [])
+        assert hub.shipments(order.id) == tuple(mine), order.id
+        for i, shipment in enumerate(mine):
+            slip = hub.packing_slip(shipment.id)
+            before = [sum(e.content.get(sl.line_no, 0) for e in mine[:i]) for sl in shipment.lines]
+            assert [ln.shipped_before for ln in slip.lines] == before, shipment.id
 
 
 class HubMachine(RuleBasedStateMachine):
@@ -491,6 +506,7 @@ class HubMachine(RuleBasedStateMachine):
         fresh = self.make_hub()
         fresh.replay(self.stored)
         assert json.dumps(fresh.snapshot(), sort_keys=True) == final, "replay is not exact"
+        _assert_shipments_indexed(fresh)  # an index, not in the snapshot compared above
         for position, text in self.snapshots:
             hub = OrderHub.restore(
                 json.loads(text), clock=self.clock, ids=self.ids, **self.restore_options()
@@ -499,6 +515,7 @@ class HubMachine(RuleBasedStateMachine):
             assert json.dumps(hub.snapshot(), sort_keys=True) == final, (
                 f"snapshot at {position} + the log after it is not the hub"
             )
+            _assert_shipments_indexed(hub)
 
     # -- invariants ------------------------------------------------------------------------
 
@@ -541,6 +558,11 @@ class HubMachine(RuleBasedStateMachine):
     def revenue_adds_up(self) -> None:
         """Recognised + deferred revenue = Σ invoice nets − Σ credit-note nets."""
         assert_revenue_adds_up(self.hub, self.currency)
+
+    @invariant()
+    def shipments_are_indexed(self) -> None:
+        """An order's shipments and packing slips agree with a scan of every shipment."""
+        _assert_shipments_indexed(self.hub)
 
     @invariant()
     def documents_exactly_once(self) -> None:
