@@ -170,8 +170,35 @@ class OrderHub(
 
     @property
     def events(self) -> tuple[Event, ...]:
-        """The event log: every event the hub produced, oldest first."""
+        """The event log: every event the hub produced, oldest first (a copy of all of it:
+        a host that polls for new events reads :meth:`events_since`)."""
         return tuple(self._events)
+
+    def events_since(self, position: int) -> tuple[Event, ...]:
+        """The events recorded after the first ``position`` ones, oldest first.
+
+        For a host that forwards the event log (to a queue, a warehouse): it keeps the
+        number of events it has forwarded as its cursor and asks for what came after, at a
+        cost proportional to what is new, not to the whole log.
+        ``events_since(0) == events``. A position counts events of the log, so it stays
+        valid in a hub restored from a snapshot and in one rebuilt by replaying the command
+        log.
+
+        Raises:
+            ValidationError: ``position`` is not an int from 0 to the number of events.
+        """
+        events = self._events
+        if (
+            isinstance(position, bool)
+            or not isinstance(position, int)
+            or not 0 <= position <= len(events)
+        ):
+            raise ValidationError(
+                f"must be an int from 0 to {len(events)} (the number of events)",
+                field="position",
+                value=position,
+            )
+        return tuple(events[position:])
 
     def _now(self) -> datetime:
         return aware(self._clock.now(), "clock.now()")

@@ -65,6 +65,7 @@ from orderhub._orders import OrderState
 from orderhub._requests import LineRequest, OrderRequest
 from orderhub._values import Address, Channel, GeoPoint
 from orderhub.errors import OrderhubError
+from orderhub.events import Event
 from orderhub.testing import FixedClock, SequentialIds
 from orderhub.testing._adapters import (
     Fault,
@@ -165,6 +166,7 @@ class HubMachine(RuleBasedStateMachine):
         self.payments = 0
         self.stored: list[LoggedCommand] = []
         self.snapshots: list[tuple[int, str]] = []
+        self.forwarded: list[Event] = []  # what a host forwarding the event log has sent
 
     # -- hooks ---------------------------------------------------------------------------
 
@@ -503,18 +505,22 @@ class HubMachine(RuleBasedStateMachine):
         snapshot taken (checked once per run: a replay costs what the run cost)."""
         self.store_log()
         final = json.dumps(self.hub.snapshot(), sort_keys=True)
+        events = self.hub.events
         fresh = self.make_hub()
         fresh.replay(self.stored)
         assert json.dumps(fresh.snapshot(), sort_keys=True) == final, "replay is not exact"
+        assert fresh.events_since(0) == events, "replay is not exact"
         _assert_shipments_indexed(fresh)  # an index, not in the snapshot compared above
         for position, text in self.snapshots:
             hub = OrderHub.restore(
                 json.loads(text), clock=self.clock, ids=self.ids, **self.restore_options()
             )
+            cursor = len(hub.events_since(0))
             hub.replay(c for c in self.stored if c.seq > position)
             assert json.dumps(hub.snapshot(), sort_keys=True) == final, (
                 f"snapshot at {position} + the log after it is not the hub"
             )
+            assert hub.events_since(cursor) == events[cursor:], "a cursor moved on replay"
             _assert_shipments_indexed(hub)
 
     # -- invariants ------------------------------------------------------------------------
@@ -563,6 +569,13 @@ class HubMachine(RuleBasedStateMachine):
     def shipments_are_indexed(self) -> None:
         """An order's shipments and packing slips agree with a scan of every shipment."""
         _assert_shipments_indexed(self.hub)
+
+    @invariant()
+    def events_forward_from_a_cursor(self) -> None:
+        """A host forwarding the event log after every step, by the count it has sent,
+        sends every event once and in order, across restores."""
+        self.forwarded.extend(self.hub.events_since(len(self.forwarded)))
+        assert tuple(self.forwarded) == self.hub.events
 
     @invariant()
     def documents_exactly_once(self) -> None:
