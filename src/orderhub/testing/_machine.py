@@ -55,7 +55,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from orderhub._catalog import Item
 from orderhub._drivers import SyncDriver
 from orderhub._effects import Effect, EffectStatus
-from orderhub._fulfilment import FulfillmentOrder, FulfillmentState
+from orderhub._fulfilment import FulfillmentOrder, FulfillmentState, Shipment
 from orderhub._hub import OrderHub
 from orderhub._identity import CustomerIdentity
 from orderhub._log import LoggedCommand
@@ -65,6 +65,7 @@ from orderhub._orders import OrderState
 from orderhub._requests import LineRequest, OrderRequest
 from orderhub._values import Address, Channel, GeoPoint
 from orderhub.errors import OrderhubError
+from orderhub.events import Event
 from orderhub.testing import FixedClock, SequentialIds
 from orderhub.testing._adapters import (
     Fault,
@@ -110,6 +111,21 @@ def _sum(amounts: Iterable[Money], currency: str) -> Money:
     return sum(amounts, Money.zero(currency))
 
 
+def _assert_shipments_indexed(hub: OrderHub) -> None:
+    """Each order's shipments and packing slips are what a scan of every shipment gives:
+    the order's own, in confirmation order, each slip counting those before it."""
+    scanned: dict[str, list[Shipment]] = {}
+    for s in hub._shipments.values():
+        scanned.setdefault(s.order_id, []).append(s)
+    for order in hub.orders():
+        mine = scanned.get(order.id, [])
+        assert hub.shipments(order.id) == tuple(mine), order.id
+        for i, shipment in enumerate(mine):
+            slip = hub.packing_slip(shipment.id)
+            before = [sum(e.content.get(sl.line_no, 0) for e in mine[:i]) for sl in shipment.lines]
+            assert [ln.shipped_before for ln in slip.lines] == before, shipment.id
+
+
 class HubMachine(RuleBasedStateMachine):
     """Drives one :class:`~orderhub.OrderHub`, its in-memory adapters and a
     :class:`~orderhub.SyncDriver` through capture on every channel, routing, effects under
@@ -150,6 +166,7 @@ class HubMachine(RuleBasedStateMachine):
         self.payments = 0
         self.stored: list[LoggedCommand] = []
         self.snapshots: list[tuple[int, str]] = []
+        self.forwarded: list[Event] = []  # what a host forwarding the event log has sent
 
     # -- hooks ---------------------------------------------------------------------------
 
@@ -488,17 +505,23 @@ class HubMachine(RuleBasedStateMachine):
         snapshot taken (checked once per run: a replay costs what the run cost)."""
         self.store_log()
         final = json.dumps(self.hub.snapshot(), sort_keys=True)
+        events = self.hub.events
         fresh = self.make_hub()
         fresh.replay(self.stored)
         assert json.dumps(fresh.snapshot(), sort_keys=True) == final, "replay is not exact"
+        assert fresh.events_since(0) == events, "replay is not exact"
+        _assert_shipments_indexed(fresh)  # an index, not in the snapshot compared above
         for position, text in self.snapshots:
             hub = OrderHub.restore(
                 json.loads(text), clock=self.clock, ids=self.ids, **self.restore_options()
             )
+            cursor = len(hub.events_since(0))
             hub.replay(c for c in self.stored if c.seq > position)
             assert json.dumps(hub.snapshot(), sort_keys=True) == final, (
                 f"snapshot at {position} + the log after it is not the hub"
             )
+            assert hub.events_since(cursor) == events[cursor:], "a cursor moved on replay"
+            _assert_shipments_indexed(hub)
 
     # -- invariants ------------------------------------------------------------------------
 
@@ -541,6 +564,18 @@ class HubMachine(RuleBasedStateMachine):
     def revenue_adds_up(self) -> None:
         """Recognised + deferred revenue = Σ invoice nets − Σ credit-note nets."""
         assert_revenue_adds_up(self.hub, self.currency)
+
+    @invariant()
+    def shipments_are_indexed(self) -> None:
+        """An order's shipments and packing slips agree with a scan of every shipment."""
+        _assert_shipments_indexed(self.hub)
+
+    @invariant()
+    def events_forward_from_a_cursor(self) -> None:
+        """A host forwarding the event log after every step, by the count it has sent,
+        sends every event once and in order, across restores."""
+        self.forwarded.extend(self.hub.events_since(len(self.forwarded)))
+        assert tuple(self.forwarded) == self.hub.events
 
     @invariant()
     def documents_exactly_once(self) -> None:
