@@ -697,7 +697,9 @@ class CashCommands:
         invoice = self._invoices[shipment.invoice_id]
         if self._revenue_policy.defers(invoice):
             credited = Money.zero(invoice.currency)
-            for cn in self._invoices.values():
+            invoices = self._invoices
+            for document_id in self._invoices_of.get(invoice.order_id or "", ()):
+                cn = invoices[document_id]  # the order's own documents, not the hub's
                 if cn.credits == invoice.id:
                     credited = credited + cn.net_total
             self._post(
