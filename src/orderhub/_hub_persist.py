@@ -217,6 +217,7 @@ class PersistCommands:
             raise InvalidSnapshot("does not hold a hub", field="hub", value=type(hub).__name__)
         restored: OrderHub = hub  # type: ignore[assignment]
         _check_layout(restored)
+        restored._hold_back_releases_of_held_orders()
         return restored
 
 
