@@ -153,6 +153,11 @@ def _restore_drops_the_outbox(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(OrderHub, "restore", classmethod(restore))
 
 
+def _hold_does_not_hold_back_releases(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Putting an order on hold leaves its queued releases due: the warehouse ships it."""
+    monkeypatch.setattr(Outbox, "hold_back", lambda self, effect_id: None)
+
+
 BREAKS: list[Callable[[pytest.MonkeyPatch], None]] = [
     _cancel_keeps_reservation,
     _shipment_consumes_twice,
@@ -163,6 +168,7 @@ BREAKS: list[Callable[[pytest.MonkeyPatch], None]] = [
     _adapter_duplicates_document,
     _hub_reads_time_outside_its_log,
     _restore_drops_the_outbox,
+    _hold_does_not_hold_back_releases,
 ]
 
 

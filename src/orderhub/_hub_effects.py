@@ -22,7 +22,7 @@ from orderhub._effects import (
     evolve_effect,
     lazy_effect,
 )
-from orderhub._fulfilment import FulfillmentState
+from orderhub._fulfilment import FulfillmentOrder, FulfillmentState
 from orderhub._journal import JournalEntry
 from orderhub._orders import ORDER_STATES, HoldKind, Order, OrderState
 from orderhub._payloads import cancellation, plain, sales_order
@@ -51,9 +51,10 @@ __all__ = ["EffectCommands"]
 
 
 # What each kind of event asks of the outbox (the events of other kinds ask nothing).
-_ROUTED, _INVOICED, _CREDITED, _PAID, _WITHDRAWN, _CANCELLED = range(6)
+_ROUTED, _MOVED, _INVOICED, _CREDITED, _PAID, _WITHDRAWN, _CANCELLED = range(7)
 _DISPATCH: tuple[tuple[type[Event] | tuple[type[Event], ...], int], ...] = (
     (OrderRouted, _ROUTED),
+    (OrderStateChanged, _MOVED),
     (InvoiceIssued, _INVOICED),
     (CreditNoteIssued, _CREDITED),
     (PaymentRecorded, _PAID),
@@ -61,6 +62,7 @@ _DISPATCH: tuple[tuple[type[Event] | tuple[type[Event], ...], int], ...] = (
     (OrderCancelled, _CANCELLED),
 )
 _ROLE_OF: dict[type, int | None] = {}
+_ON_HOLD = OrderState.ON_HOLD.value
 
 
 def _role(cls: type) -> int | None:
@@ -136,6 +138,10 @@ class EffectCommands:
             if role == _ROUTED:
                 assert isinstance(e, OrderRouted)
                 self._effects_for_routing(e.order_id)
+            elif role == _MOVED:
+                assert isinstance(e, OrderStateChanged)
+                if e.to_state == _ON_HOLD or e.from_state == _ON_HOLD:
+                    self._releases_follow_hold(e.order_id)
             elif role == _INVOICED:
                 assert isinstance(e, InvoiceIssued)
                 invoice = self._invoices[e.invoice_id]
@@ -231,22 +237,83 @@ class EffectCommands:
             self._emit(
                 EffectKind.RELEASE_FULFILLMENT, target, fo.id, fo, plain, f"release:{fo.id}"
             )
+        if order.state is OrderState.ON_HOLD:
+            self._releases_follow_hold(order_id)
+
+    def _releases_follow_hold(self, order_id: str) -> None:
+        """Hold back the pending releases of ``order_id`` while it is on hold, and let them
+        go when it is not (a release whose fulfilment order was cancelled meanwhile is
+        called off instead). Only releases wait for a hold: the ERP's sales order, the
+        customer and the books go on."""
+        held = self._orders[order_id].state is OrderState.ON_HOLD
+        outbox = self._outbox
+        for fo in self._alloc.fulfillment.of_order(order_id):
+            if fo.id not in self._released_fos:
+                continue
+            release = outbox.pending_with_key(f"release:{fo.id}")
+            if release is None:
+                continue
+            if held:
+                outbox.hold_back(release.id)
+            elif not outbox.is_held_back(release.id):
+                continue
+            elif fo.state is FulfillmentState.CANCELLED:
+                self._withdraw(fo)
+            else:
+                outbox.let_go(release.id)
+
+    def _hold_back_releases_of_held_orders(self) -> None:
+        """Hold back every pending release of an order on hold (for a hub restored from a
+        snapshot written before releases waited for holds)."""
+        fos = self._alloc.fulfillment
+        orders = dict.fromkeys(
+            fos.get(e.subject_id).order_id
+            for e in self._outbox.pending()
+            if e.kind is EffectKind.RELEASE_FULFILLMENT
+        )
+        for order_id in orders:
+            if self._orders[order_id].state is OrderState.ON_HOLD:
+                self._releases_follow_hold(order_id)
 
     def _effects_for_withdrawn(self, order_id: str) -> None:
         """A fulfilment order already announced to its location was cancelled (its units
         given back): tell the location to withdraw it, once."""
         for fo in self._alloc.fulfillment.of_order(order_id):
             if fo.id in self._released_fos and fo.state is FulfillmentState.CANCELLED:
-                location = self._alloc.network.get(fo.location_id)
-                target = location.vendor if location.vendor is not None else "default"
-                self._emit(
-                    EffectKind.CANCEL_FULFILLMENT,
-                    target,
-                    fo.id,
-                    fo,
-                    plain,
-                    f"cancel-fulfillment:{fo.id}",
-                )
+                self._withdraw(fo)
+
+    def _withdraw(self, fo: FulfillmentOrder) -> None:
+        """Tell the location of the cancelled ``fo`` to withdraw it — unless it cannot have
+        had it: a release held back (its order on hold) is called off instead, and the
+        location is told only if an attempt to release was made."""
+        outbox = self._outbox
+        key = f"release:{fo.id}"
+        release = outbox.pending_with_key(key)
+        if release is not None and outbox.is_held_back(release.id):
+            called_off = evolve_effect(release, status=EffectStatus.CANCELLED)
+            outbox.put(release, called_off)
+            release = called_off
+        else:
+            release = outbox.with_key(key)
+        if (
+            release is not None
+            and release.status is EffectStatus.CANCELLED
+            and not release.attempts
+        ):
+            return  # never sent (a late answer says otherwise: see resolve)
+        self._send_withdrawal(fo)
+
+    def _send_withdrawal(self, fo: FulfillmentOrder) -> None:
+        location = self._alloc.network.get(fo.location_id)
+        target = location.vendor if location.vendor is not None else "default"
+        self._emit(
+            EffectKind.CANCEL_FULFILLMENT,
+            target,
+            fo.id,
+            fo,
+            plain,
+            f"cancel-fulfillment:{fo.id}",
+        )
 
     def _effects_for_entry(self, entry: JournalEntry) -> None:
         self._emit(
@@ -271,7 +338,12 @@ class EffectCommands:
     # -- the outbox ----------------------------------------------------------------------
 
     def pending_effects(self) -> tuple[Effect, ...]:
-        """The effects due now on the hub's clock, in the order they became due."""
+        """The effects due now on the hub's clock, in the order they became due.
+
+        The release of a fulfilment order whose order is on hold is not due: it waits,
+        pending, without counting as an attempt, and comes due again (at its own
+        ``next_attempt_at``, or at once if that has passed) when the last hold is released.
+        """
         return self._outbox.due(self._now())
 
     def effects(self) -> tuple[Effect, ...]:
@@ -292,7 +364,9 @@ class EffectCommands:
         later by the retry policy, and compensated when it gives up. Rejected: compensated
         at once — a refused release is re-routed elsewhere, a refused sales order puts the
         order on hold with the reason. An outcome for an effect already settled (a
-        duplicate, a late answer) changes nothing.
+        duplicate, a late answer) changes nothing — except that a release the hub called
+        off while it was in flight, answered succeeded or failed, may have reached its
+        location: the location is sent a cancel for it.
         """
         effect_id = effect.id if isinstance(effect, Effect) else effect
         current = self.effect(effect_id)
@@ -304,6 +378,12 @@ class EffectCommands:
                 entity_id=effect_id,
             )
         if current.status is not EffectStatus.PENDING:
+            if (
+                current.status is EffectStatus.CANCELLED
+                and current.kind is EffectKind.RELEASE_FULFILLMENT
+                and not isinstance(outcome, Rejected)
+            ):
+                self._send_withdrawal(self._alloc.fulfillment.get(current.subject_id))
             return ()
         now = self._now()
         if isinstance(outcome, Succeeded):

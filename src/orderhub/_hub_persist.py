@@ -221,6 +221,7 @@ class PersistCommands:
             restored._rebuild_derived()
         except (AttributeError, TypeError):
             raise InvalidSnapshot("holds books this version cannot index", field="hub") from None
+        restored._hold_back_releases_of_held_orders()
         return restored
 
 

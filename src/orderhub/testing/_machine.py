@@ -54,18 +54,19 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from orderhub._catalog import Item
 from orderhub._drivers import SyncDriver
-from orderhub._effects import Effect, EffectStatus
+from orderhub._effects import Effect, EffectKind, EffectStatus
 from orderhub._fulfilment import FulfillmentOrder, FulfillmentState, Shipment
 from orderhub._hub import OrderHub
 from orderhub._identity import CustomerIdentity
 from orderhub._log import LoggedCommand
 from orderhub._money import Money
 from orderhub._network import Location, LocationKind
-from orderhub._orders import OrderState
+from orderhub._orders import HoldKind, OrderState
 from orderhub._requests import LineRequest, OrderRequest
 from orderhub._values import Address, Channel, GeoPoint
 from orderhub.errors import OrderhubError
 from orderhub.events import Event
+from orderhub.ports import Outcome
 from orderhub.testing import FixedClock, SequentialIds
 from orderhub.testing._adapters import (
     Fault,
@@ -126,14 +127,29 @@ def _assert_shipments_indexed(hub: OrderHub) -> None:
             assert [ln.shipped_before for ln in slip.lines] == before, shipment.id
 
 
+class _WatchedDriver(SyncDriver):
+    """A :class:`~orderhub.SyncDriver` that fails the step if it ever hands a fulfilment
+    adapter the release of an order that is on hold at that moment."""
+
+    def call(self, effect: Effect) -> Outcome:
+        """Check, then carry out the effect."""
+        if effect.kind is EffectKind.RELEASE_FULFILLMENT:
+            fo = self.hub.fulfillment_order(effect.subject_id)
+            state = self.hub.order(fo.order_id).state
+            assert state is not OrderState.ON_HOLD, (
+                f"{effect.id} released {fo.id} of {fo.order_id}, which is on hold"
+            )
+        return super().call(effect)
+
+
 class HubMachine(RuleBasedStateMachine):
     """Drives one :class:`~orderhub.OrderHub`, its in-memory adapters and a
     :class:`~orderhub.SyncDriver` through capture on every channel, routing, effects under
     switchable faults, rejections, shipments, cancellations, payments, write-offs, returns,
     reservation expiry and time passing; after every step it checks stock conservation,
     allocations held by reservations, line reconciliation, invoice arithmetic, the receivables
-    identity and aging partition, the journal, revenue recognition and exactly-once external
-    documents.
+    identity and aging partition, the journal, revenue recognition, exactly-once external
+    documents, and that no release reaches a location while its order is on hold.
 
     See the module docstring for subclassing.
     """
@@ -238,8 +254,10 @@ class HubMachine(RuleBasedStateMachine):
         return {}
 
     def make_driver(self) -> SyncDriver:
-        """The driver carrying the hub's effects to the adapters."""
-        return SyncDriver(
+        """The driver carrying the hub's effects to the adapters. The default one also fails
+        the step if it hands over the release of an order on hold (a driver of your own
+        leaves that check out)."""
+        return _WatchedDriver(
             self.hub, erps=self.erps, fulfillment=self.fulfillment, finance=self.finance
         )
 
@@ -426,6 +444,21 @@ class HubMachine(RuleBasedStateMachine):
             qty = data.draw(st.none() | st.integers(1, line.quantity))
             self.refused(self.hub.cancel_line, order.id, line.line_no, qty, reason="changed mind")
 
+    @precondition(lambda self: any(True for _ in self.hub.orders()))
+    @rule(data=st.data(), kind=st.sampled_from(HoldKind))
+    def hold(self, data: st.DataObject, kind: HoldKind) -> None:
+        """Hold an order (payment, fraud, credit, manual); a refusal changes nothing."""
+        order = data.draw(st.sampled_from(list(self.hub.orders())))
+        self.refused(self.hub.hold, order.id, kind, "review")
+
+    @precondition(lambda self: any(o.holds for o in self.hub.orders()))
+    @rule(data=st.data())
+    def release_hold(self, data: st.DataObject) -> None:
+        """Release one hold of a held order."""
+        order = data.draw(st.sampled_from([o for o in self.hub.orders() if o.holds]))
+        hold = data.draw(st.sampled_from(order.holds))
+        self.hub.release_hold(order.id, hold.kind)
+
     # -- rules: cash -----------------------------------------------------------------------
 
     @precondition(lambda self: bool(self.open_invoices()))
@@ -578,6 +611,21 @@ class HubMachine(RuleBasedStateMachine):
         assert tuple(self.forwarded) == self.hub.events
 
     @invariant()
+    def releases_wait_for_holds(self) -> None:
+        """A pending release is held back exactly while its order is on hold: never due
+        then, and due again (at its own time) once the order is not."""
+        hub = self.hub
+        for e in hub._outbox.pending():
+            if e.kind is EffectKind.RELEASE_FULFILLMENT:
+                order = hub.order(hub.fulfillment_order(e.subject_id).order_id)
+                held = order.state is OrderState.ON_HOLD
+                assert hub._outbox.is_held_back(e.id) == held, (e.id, order.state)
+        for e in hub.pending_effects():
+            if e.kind is EffectKind.RELEASE_FULFILLMENT:
+                order_id = hub.fulfillment_order(e.subject_id).order_id
+                assert hub.order(order_id).state is not OrderState.ON_HOLD, e.id
+
+    @invariant()
     def documents_exactly_once(self) -> None:
         """Every succeeded effect left exactly one document under its key with its adapter;
         every document an adapter holds belongs to exactly one effect of the hub's, of the
@@ -599,6 +647,9 @@ class HubMachine(RuleBasedStateMachine):
             if e.status is EffectStatus.SUCCEEDED:
                 assert e.idempotency_key in recorder.documents, e
                 assert recorder.documents[e.idempotency_key][0] == e.kind.value, e
+            elif e.status is EffectStatus.CANCELLED and not e.attempts:
+                # called off before any attempt: the location never saw it
+                assert e.idempotency_key not in recorder.documents, e
         for where, recorder in recorders.items():
             docs: Mapping[str, tuple[str, Any]] = recorder.documents
             for key, (action, _) in docs.items():
