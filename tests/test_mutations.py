@@ -18,6 +18,7 @@ from orderhub import _billing
 from orderhub._allocation import Allocator
 from orderhub._effects import Outbox
 from orderhub._hub import OrderHub
+from orderhub._hub_payments import PaymentCommands
 from orderhub._journal import Account, EntryKind, Journal, JournalLine
 from orderhub._log import LoggedClock
 from orderhub._money import Money
@@ -153,6 +154,11 @@ def _restore_drops_the_outbox(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(OrderHub, "restore", classmethod(restore))
 
 
+def _reversal_leaves_orders_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bounced payment re-opens its invoices but leaves their orders closed."""
+    monkeypatch.setattr(PaymentCommands, "_reopen_unpaid", lambda self, *a: [])
+
+
 BREAKS: list[Callable[[pytest.MonkeyPatch], None]] = [
     _cancel_keeps_reservation,
     _shipment_consumes_twice,
@@ -163,6 +169,7 @@ BREAKS: list[Callable[[pytest.MonkeyPatch], None]] = [
     _adapter_duplicates_document,
     _hub_reads_time_outside_its_log,
     _restore_drops_the_outbox,
+    _reversal_leaves_orders_closed,
 ]
 
 
