@@ -41,8 +41,13 @@ from orderhub import (
     TaxRounding,
     ValidationError,
 )
+from orderhub.events import OrderStateChanged
 from orderhub.testing import FixedClock, SequentialIds
-from orderhub.testing.invariants import assert_journal_balances, assert_revenue_adds_up
+from orderhub.testing.invariants import (
+    assert_closed_orders_settled,
+    assert_journal_balances,
+    assert_revenue_adds_up,
+)
 from test_order_to_cash import World, cash_state
 
 D = Decimal
@@ -300,9 +305,20 @@ class OrderToCash(RuleBasedStateMachine):
     @precondition(lambda self: bool(self.payments))
     @rule(data=st.data())
     def reverse(self, data: st.DataObject) -> None:
-        """A payment bounces (a second reversal is harmless)."""
+        """A payment bounces (a second reversal is harmless): the closed orders it leaves
+        owing go back to invoiced, one event each, and no other order moves."""
         reference = data.draw(st.sampled_from(self.payments))[2]
-        self.hub.reverse_payment(reference, reason="bounced")
+        before = {o.id: o.state for o in self.hub.orders()}
+
+        events = self.hub.reverse_payment(reference, reason="bounced")
+
+        moved = [e for e in events if isinstance(e, OrderStateChanged)]
+        assert len(moved) == len(events) == len({e.order_id for e in moved})
+        assert all((e.from_state, e.to_state) == ("closed", "invoiced") for e in moved)
+        reopened = {e.order_id for e in moved}
+        for order in self.hub.orders():
+            expected = OrderState.INVOICED if order.id in reopened else before[order.id]
+            assert order.state is expected, order.id
 
     @precondition(lambda self: bool(self.bills()))
     @rule(data=st.data())
@@ -453,6 +469,12 @@ class OrderToCash(RuleBasedStateMachine):
                     for i in self.hub.invoices(order.id)
                     if not i.is_credit_note and not i.grand_total.is_zero
                 )
+
+    @invariant()
+    def closed_orders_owe_nothing(self) -> None:
+        """An order is closed only while every invoice of it is settled (a reversal that
+        re-opens one takes the order back to invoiced)."""
+        assert_closed_orders_settled(self.hub)
 
     @invariant()
     def returns_within_shipments(self) -> None:

@@ -117,6 +117,8 @@ class World:
         populate(self.hub)
         self.driver = self.make_driver()
         self.captured = 0
+        self.paid: list[str] = []
+        self.bounced = 0
 
     def make_driver(self) -> SyncDriver:
         return SyncDriver(
@@ -178,10 +180,16 @@ class World:
         for invoice in self.hub.invoices():
             item = self.hub.receivables.item(invoice.id)
             if not invoice.is_credit_note and item.is_open:
-                self.hub.record_payment(
-                    invoice.customer_id, item.open, reference=f"P-{invoice.id}"
-                )
+                reference = f"P-{len(self.paid) + 1}"
+                self.hub.record_payment(invoice.customer_id, item.open, reference=reference)
+                self.paid.append(reference)
                 return
+
+    def bounce(self) -> None:
+        """The oldest payment not yet reversed bounces (closed orders it paid re-open)."""
+        if self.bounced < len(self.paid):
+            self.bounced += 1
+            self.hub.reverse_payment(self.paid[self.bounced - 1], reason="bounced")
 
     def cancel(self) -> None:
         for order in self.hub.orders():
@@ -217,6 +225,7 @@ OPS = st.one_of(
     st.tuples(st.just("drive")),
     st.tuples(st.just("ship")),
     st.tuples(st.just("pay")),
+    st.tuples(st.just("bounce")),
     st.tuples(st.just("cancel")),
     st.tuples(st.just("tick"), st.sampled_from([1, 30, 90, 24 * 60])),
     st.tuples(st.just("faults_on"), st.booleans()),

@@ -77,6 +77,7 @@ from orderhub.testing._adapters import (
 )
 from orderhub.testing.invariants import (
     assert_allocations_reserved,
+    assert_closed_orders_settled,
     assert_invoices_exact,
     assert_journal_balances,
     assert_lines_reconcile,
@@ -145,11 +146,12 @@ class _WatchedDriver(SyncDriver):
 class HubMachine(RuleBasedStateMachine):
     """Drives one :class:`~orderhub.OrderHub`, its in-memory adapters and a
     :class:`~orderhub.SyncDriver` through capture on every channel, routing, effects under
-    switchable faults, rejections, shipments, cancellations, payments, write-offs, returns,
-    reservation expiry and time passing; after every step it checks stock conservation,
-    allocations held by reservations, line reconciliation, invoice arithmetic, the receivables
-    identity and aging partition, the journal, revenue recognition, exactly-once external
-    documents, and that no release reaches a location while its order is on hold.
+    switchable faults, rejections, shipments, cancellations, payments and their reversals,
+    write-offs, returns, reservation expiry and time passing; after every step it checks
+    stock conservation, allocations held by reservations, line reconciliation, invoice
+    arithmetic, the receivables identity and aging partition, closed orders owing nothing,
+    the journal, revenue recognition, exactly-once external documents, and that no release
+    reaches a location while its order is on hold.
 
     See the module docstring for subclassing.
     """
@@ -483,6 +485,14 @@ class HubMachine(RuleBasedStateMachine):
             invoices=() if how == "unnamed" else (invoice.id,),
         )
 
+    @precondition(lambda self: self.payments > 0)
+    @rule(data=st.data())
+    def bounce(self, data: st.DataObject) -> None:
+        """A payment bounces (again, harmlessly, if it bounced before): the closed orders
+        it leaves owing go back to invoiced."""
+        n = data.draw(st.integers(1, self.payments))
+        self.hub.reverse_payment(f"pay-{n}", reason="bounced")
+
     @precondition(lambda self: bool(self.open_invoices()))
     @rule(data=st.data())
     def write_off(self, data: st.DataObject) -> None:
@@ -586,6 +596,11 @@ class HubMachine(RuleBasedStateMachine):
     def receivables_agree(self) -> None:
         """Balance = the identity of its terms; the aging buckets partition the open items."""
         assert_receivables_agree(self.hub, self.clock.now().date())
+
+    @invariant()
+    def closed_orders_settled(self) -> None:
+        """An order is closed only while nothing is owed on any of its invoices."""
+        assert_closed_orders_settled(self.hub)
 
     @invariant()
     def journal_balances(self) -> None:
