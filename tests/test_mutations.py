@@ -18,6 +18,7 @@ from orderhub import _billing
 from orderhub._allocation import Allocator
 from orderhub._effects import Outbox
 from orderhub._hub import OrderHub
+from orderhub._hub_payments import PaymentCommands
 from orderhub._journal import Account, EntryKind, Journal, JournalLine
 from orderhub._log import LoggedClock
 from orderhub._money import Money
@@ -30,7 +31,7 @@ from orderhub.testing._machine import HubMachine
 MUTANT_SETTINGS = settings(
     derandomize=True,
     database=None,
-    max_examples=60,
+    max_examples=100,
     stateful_step_count=40,
     deadline=None,
     phases=[Phase.explicit, Phase.generate],
@@ -153,6 +154,16 @@ def _restore_drops_the_outbox(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(OrderHub, "restore", classmethod(restore))
 
 
+def _hold_does_not_hold_back_releases(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Putting an order on hold leaves its queued releases due: the warehouse ships it."""
+    monkeypatch.setattr(Outbox, "hold_back", lambda self, effect_id: None)
+
+
+def _reversal_leaves_orders_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bounced payment re-opens its invoices but leaves their orders closed."""
+    monkeypatch.setattr(PaymentCommands, "_reopen_unpaid", lambda self, *a: [])
+
+
 BREAKS: list[Callable[[pytest.MonkeyPatch], None]] = [
     _cancel_keeps_reservation,
     _shipment_consumes_twice,
@@ -163,6 +174,8 @@ BREAKS: list[Callable[[pytest.MonkeyPatch], None]] = [
     _adapter_duplicates_document,
     _hub_reads_time_outside_its_log,
     _restore_drops_the_outbox,
+    _hold_does_not_hold_back_releases,
+    _reversal_leaves_orders_closed,
 ]
 
 

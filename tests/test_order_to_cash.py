@@ -51,6 +51,7 @@ from orderhub import (
     TaxMode,
     TaxRounding,
     UnknownLocation,
+    UnknownOrder,
     ValidationError,
 )
 from orderhub.events import (
@@ -163,6 +164,7 @@ class CashState(NamedTuple):
     positions: tuple[StockPosition, ...]
     fulfillment: tuple[FulfillmentOrder, ...]
     shipments: dict[str, Shipment]
+    shipments_of: dict[str, tuple[str, ...]]
     shipment_keys: dict[str, str]
     invoices: dict[str, Invoice]
     journal: tuple[JournalEntry, ...]
@@ -184,6 +186,7 @@ def cash_state(hub: OrderHub) -> CashState:
         positions=tuple(hub.stock.positions()),
         fulfillment=hub._alloc.fulfillment.all(),
         shipments=dict(hub._shipments),
+        shipments_of=dict(hub._shipments_of),
         shipment_keys=dict(hub._shipment_keys),
         invoices=dict(hub._invoices),
         journal=hub.journal.entries(),
@@ -443,6 +446,76 @@ def test_packing_slip_shows_shipped_now_before_and_to_come(world: World) -> None
         ("TENT", 1, 0, 2),
         ("MAT", 2, 0, 0),
     ]
+
+
+def test_shipments_of_an_order_are_its_own_oldest_first_across_fulfilment_orders(
+    world: World,
+) -> None:
+    """An order shipped from two locations, between another order's shipments: its
+    shipments are its own, in confirmation order, and its packing slips count the earlier
+    ones, also in a restored hub and in one rebuilt from the command log."""
+    both = world.order(("TENT", 2), ("LAMP", 2))
+    other = world.order(("TENT", 1))
+    hub = world.hub
+    hub.process()
+    hub.release(both.id)
+    hub.release(other.id)
+    tents, lamps = sorted(
+        hub.fulfillment_orders(both.id), key=lambda fo: fo.location_id != "dc-il"
+    )
+    (others,) = hub.fulfillment_orders(other.id)
+    ids = SequentialIds(prefix="later-")
+
+    s1 = world.ship(tents.id, {"TENT": 1}, "1Z-1").shipment.id
+    s2 = world.ship(others.id, {"TENT": 1}, "1Z-2").shipment.id
+    s3 = world.ship(lamps.id, {"LAMP": 1}, "1Z-3").shipment.id
+    restored = OrderHub.restore(hub.snapshot(), clock=world.clock, ids=ids)
+    log = hub.command_log
+    hubs = []  # each hub with its last two shipments' ids (the restored hub makes its own)
+    for h in (hub, restored):
+        s4 = h.confirm_shipment(tents.id, {"TENT": 1}, carrier="UPS", tracking="1Z-4")
+        s5 = h.confirm_shipment(lamps.id, {"LAMP": 1}, carrier="UPS", tracking="1Z-5")
+        hubs.append((h, (s4.shipment.id, s5.shipment.id)))
+    rebuilt = OrderHub(clock=FixedClock(T0), ids=SequentialIds(prefix="other-"))
+    rebuilt.replay((*log, *restored.command_log))
+    hubs.append((rebuilt, hubs[1][1]))
+
+    for h, (s4, s5) in hubs:
+        assert [s.id for s in h.shipments(both.id)] == [s1, s3, s4, s5]
+        assert [s.id for s in h.shipments(other.id)] == [s2]
+        assert [s.fulfillment_order_id for s in h.shipments(both.id)] == [
+            tents.id,
+            lamps.id,
+            tents.id,
+            lamps.id,
+        ]
+        slips = [h.packing_slip(s) for s in (s1, s3, s4, s5)]
+        assert [(ln.sku, ln.shipped_before, ln.to_come) for p in slips for ln in p.lines] == [
+            ("TENT", 0, 1),
+            ("LAMP", 0, 1),
+            ("TENT", 1, 0),
+            ("LAMP", 1, 0),
+        ]
+        assert h.packing_slip(s2).lines[0].shipped_before == 0
+
+
+def test_shipments_of_an_unknown_order_are_refused_and_of_an_unshipped_one_empty(
+    world: World,
+) -> None:
+    """Asking for the shipments of an order the hub does not know is an error; an order
+    that shipped nothing has none; a packing slip of an unknown shipment is an error."""
+    order = world.order(("TENT", 1))
+    before = cash_state(world.hub)
+
+    assert world.hub.shipments(order.id) == ()
+    with pytest.raises(UnknownOrder) as unknown:
+        world.hub.shipments("order-404")
+    with pytest.raises(NotFound) as missing:
+        world.hub.packing_slip("shipment-404")
+
+    assert (unknown.value.field, unknown.value.value) == ("order_id", "order-404")
+    assert (missing.value.field, missing.value.value) == ("shipment_id", "shipment-404")
+    assert cash_state(world.hub) == before
 
 
 # -- shipments ---------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -41,9 +41,14 @@ from orderhub import (
     TaxRounding,
     ValidationError,
 )
+from orderhub.events import OrderStateChanged
 from orderhub.testing import FixedClock, SequentialIds
-from orderhub.testing.invariants import assert_journal_balances, assert_revenue_adds_up
-from test_order_to_cash import cash_state
+from orderhub.testing.invariants import (
+    assert_closed_orders_settled,
+    assert_journal_balances,
+    assert_revenue_adds_up,
+)
+from test_order_to_cash import World, cash_state
 
 D = Decimal
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -300,9 +305,20 @@ class OrderToCash(RuleBasedStateMachine):
     @precondition(lambda self: bool(self.payments))
     @rule(data=st.data())
     def reverse(self, data: st.DataObject) -> None:
-        """A payment bounces (a second reversal is harmless)."""
+        """A payment bounces (a second reversal is harmless): the closed orders it leaves
+        owing go back to invoiced, one event each, and no other order moves."""
         reference = data.draw(st.sampled_from(self.payments))[2]
-        self.hub.reverse_payment(reference, reason="bounced")
+        before = {o.id: o.state for o in self.hub.orders()}
+
+        events = self.hub.reverse_payment(reference, reason="bounced")
+
+        moved = [e for e in events if isinstance(e, OrderStateChanged)]
+        assert len(moved) == len(events) == len({e.order_id for e in moved})
+        assert all((e.from_state, e.to_state) == ("closed", "invoiced") for e in moved)
+        reopened = {e.order_id for e in moved}
+        for order in self.hub.orders():
+            expected = OrderState.INVOICED if order.id in reopened else before[order.id]
+            assert order.state is expected, order.id
 
     @precondition(lambda self: bool(self.bills()))
     @rule(data=st.data())
@@ -455,6 +471,12 @@ class OrderToCash(RuleBasedStateMachine):
                 )
 
     @invariant()
+    def closed_orders_owe_nothing(self) -> None:
+        """An order is closed only while every invoice of it is settled (a reversal that
+        re-opens one takes the order back to invoiced)."""
+        assert_closed_orders_settled(self.hub)
+
+    @invariant()
     def returns_within_shipments(self) -> None:
         """Per line, units authorised for return never exceed the units shipped."""
         for order in self.hub.orders():
@@ -480,3 +502,94 @@ OrderToCash.TestCase.settings = settings(
     suppress_health_check=[HealthCheck.too_slow],
 )
 TestOrderToCash = OrderToCash.TestCase
+
+
+# -- shipments of an order ---------------------------------------------------------------------
+
+
+def scanned_shipments(hub: OrderHub, order_id: str) -> tuple[Any, ...]:
+    """An order's shipments as the hub once found them: by a scan of every shipment."""
+    return tuple(s for s in hub._shipments.values() if s.order_id == order_id)
+
+
+def scanned_before(hub: OrderHub, shipment_id: str) -> list[int]:
+    """Per line of a shipment, the units its order shipped before it, as the packing slip
+    once counted them: by a scan of every shipment up to this one."""
+    shipment = hub._shipments[shipment_id]
+    earlier = []
+    for s in hub._shipments.values():
+        if s.id == shipment.id:
+            break
+        if s.order_id == shipment.order_id:
+            earlier.append(s)
+    return [sum(s.content.get(sl.line_no, 0) for s in earlier) for sl in shipment.lines]
+
+
+def assert_shipments_as_scanned(hub: OrderHub) -> None:
+    """Every order's shipments and every packing slip are what the scans give."""
+    for order in hub.orders():
+        assert hub.shipments(order.id) == scanned_shipments(hub, order.id), order.id
+    for shipment_id in hub._shipments:
+        slip = hub.packing_slip(shipment_id)
+        assert [ln.shipped_before for ln in slip.lines] == scanned_before(hub, shipment_id)
+
+
+SPLIT_ORDERS = st.lists(
+    st.lists(
+        st.tuples(st.sampled_from(["TENT", "MAT", "LAMP"]), st.integers(1, 7)),
+        min_size=1,
+        max_size=3,
+    ),
+    min_size=2,
+    max_size=4,
+)
+"""Orders that compete for 10 units a SKU at two DCs, and acme's lamps at a third: split
+over several locations, so over several fulfilment orders."""
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(orders=SPLIT_ORDERS, data=st.data())
+def test_shipments_and_packing_slips_are_what_a_scan_of_every_shipment_finds(
+    orders: list[list[tuple[str, int]]], data: st.DataObject
+) -> None:
+    """Orders split over several fulfilment orders, shipped a few units at a time in any
+    interleaving, with a snapshot and restore at any point: each order's shipments (oldest
+    first) and each packing slip are what a scan of every shipment finds, and so are those
+    of the hub rebuilt from the command log."""
+    world = World()
+    for lines in orders:
+        world.order(*lines)
+    hub = world.hub
+    hub.process()
+    for order in list(hub.orders()):
+        hub.release(order.id)
+    log = []
+    restart = data.draw(st.integers(0, 15), label="restart")
+
+    for step in range(data.draw(st.integers(1, 15), label="steps")):
+        if step == restart:
+            log.extend(world.hub.command_log)
+            world.hub = OrderHub.restore(
+                world.hub.snapshot(), clock=world.clock, ids=SequentialIds(prefix="r-")
+            )
+            assert_shipments_as_scanned(world.hub)
+        options = [
+            fo
+            for o in world.hub.orders()
+            for fo in world.hub.fulfillment_orders(o.id)
+            if fo.state in SHIPPABLE and fo.to_ship
+        ]
+        if not options:
+            break
+        fo = data.draw(st.sampled_from(options))
+        line_no = data.draw(st.sampled_from(sorted(fo.to_ship)))
+        units = data.draw(st.integers(1, fo.to_ship[line_no]))
+        world.ship(fo.id, {line_no: units}, f"1Z-{step}")
+    log.extend(world.hub.command_log)
+    rebuilt = OrderHub(clock=FixedClock(T0), ids=SequentialIds(prefix="other-"))
+    rebuilt.replay(log)
+
+    assert_shipments_as_scanned(world.hub)
+    assert_shipments_as_scanned(rebuilt)
+    for order in world.hub.orders():
+        assert rebuilt.shipments(order.id) == world.hub.shipments(order.id)

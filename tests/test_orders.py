@@ -61,11 +61,16 @@ def test_every_state_is_in_the_table() -> None:
     assert ORDER_STATES.initial is OrderState.CAPTURED
 
 
-def test_only_closed_and_cancelled_are_final() -> None:
-    """Closed and cancelled orders go nowhere; every other state has a way out."""
+def test_only_cancelled_is_final_and_closed_only_reopens() -> None:
+    """Cancelled orders go nowhere; a closed order can only go back to invoiced, the one
+    labelled move (a payment reversal); every other state has a way out."""
     final = {s for s in OrderState if ORDER_STATES.is_final(s)}
 
-    assert final == {OrderState.CLOSED, OrderState.CANCELLED}
+    assert final == {OrderState.CANCELLED}
+    assert ORDER_STATES.transitions[OrderState.CLOSED] == {OrderState.INVOICED}
+    assert ORDER_STATES.labels == {
+        (OrderState.CLOSED, OrderState.INVOICED): "only by a payment reversal"
+    }
 
 
 def test_every_state_can_reach_a_final_state() -> None:
@@ -150,10 +155,11 @@ def test_mermaid_diagram_draws_every_edge() -> None:
     lines = diagram.splitlines()
     assert lines[0] == "stateDiagram-v2"
     assert "    [*] --> captured" in lines
-    edges = {line.strip() for line in lines[1:]}
+    edges = {line.strip().split(": ")[0] for line in lines[1:]}
     assert {f"{s.value} --> {t.value}" for s, t in _LEGAL} <= edges
-    assert {"closed --> [*]", "cancelled --> [*]"} <= edges
-    assert len(edges) == len(_LEGAL) + 3
+    assert "cancelled --> [*]" in edges
+    assert "    closed --> invoiced: only by a payment reversal" in lines
+    assert len(edges) == len(_LEGAL) + 2
 
 
 def test_state_table_from_other_enums() -> None:
@@ -173,6 +179,88 @@ def test_state_table_from_other_enums() -> None:
         "    [*] --> red",
         "    red --> green",
     ]
+
+
+class _Light(enum.Enum):
+    RED = "red"
+    GREEN = "green"
+
+
+def test_state_table_draws_a_label_on_its_edge() -> None:
+    """A labelled transition is drawn with its label; the others as before."""
+    table = StateTable(
+        "light",
+        _Light.RED,
+        {_Light.RED: frozenset({_Light.GREEN}), _Light.GREEN: frozenset({_Light.RED})},
+        labels={(_Light.GREEN, _Light.RED): " only at night "},
+    )
+
+    lines = table.to_mermaid().splitlines()
+
+    assert lines == [
+        "stateDiagram-v2",
+        "    [*] --> red",
+        "    red --> green",
+        "    green --> red: only at night",
+    ]
+    assert table.labels == {(_Light.GREEN, _Light.RED): "only at night"}
+
+
+@pytest.mark.parametrize(
+    ("labels", "field"),
+    [
+        ({(_Light.GREEN, _Light.RED): "x"}, "labels"),  # not a transition of the table
+        ({_Light.RED: "x"}, "labels"),  # not a (source, target) pair
+        ({(_Light.RED, _Light.GREEN): " "}, "labels[red -> green]"),
+        ({(_Light.RED, _Light.GREEN): "two\nlines"}, "labels[red -> green]"),
+        ({(_Light.RED, _Light.GREEN): 7}, "labels[red -> green]"),
+    ],
+)
+def test_state_table_refuses_a_bad_label(labels: Any, field: str) -> None:
+    """A label on a transition the table lacks, or one that is not a one-line text, is
+    refused naming it."""
+    with pytest.raises(ValidationError) as caught:
+        StateTable("light", _Light.RED, {_Light.RED: frozenset({_Light.GREEN})}, labels=labels)
+
+    assert caught.value.field == field
+
+
+def test_labels_property_is_a_copy() -> None:
+    """Changing the mapping ``labels`` returns does not change the table."""
+    labels = ORDER_STATES.labels
+
+    labels.clear()  # type: ignore[attr-defined]
+
+    assert ORDER_STATES.labels
+
+
+@pytest.mark.parametrize("target", sorted(ORDER_STATES.transitions[OrderState.CLOSED], key=str))
+def test_a_closed_order_leaves_closed_only_by_reopening(target: OrderState) -> None:
+    """The move out of closed is legal in the table, but an order refuses it through the
+    ordinary move: only ``_reopened`` (the payment reversal's path) takes it."""
+    hub, _ = make_hub()
+    closed = attrs.evolve(hub.capture(request()).order, state=OrderState.CLOSED)
+
+    with pytest.raises(IllegalTransition) as caught:
+        closed._moved(target)
+    reopened = closed._reopened()
+
+    assert caught.value.value == _moved(OrderState.CLOSED, target)
+    assert closed.state is OrderState.CLOSED
+    assert reopened.state is OrderState.INVOICED
+
+
+@pytest.mark.parametrize("state", [s for s in OrderState if s is not OrderState.CLOSED])
+def test_only_a_closed_order_reopens(state: OrderState) -> None:
+    """Re-opening is refused for an order that is not closed, and changes nothing."""
+    hub, _ = make_hub()
+    snapshot = attrs.evolve(hub.capture(request()).order, state=state)
+
+    with pytest.raises(IllegalTransition) as caught:
+        snapshot._reopened()
+
+    assert caught.value.value == _moved(state, OrderState.INVOICED)
+    assert snapshot.state is state
 
 
 # -- holds -------------------------------------------------------------------------------------

@@ -117,6 +117,8 @@ class World:
         populate(self.hub)
         self.driver = self.make_driver()
         self.captured = 0
+        self.paid: list[str] = []
+        self.bounced = 0
 
     def make_driver(self) -> SyncDriver:
         return SyncDriver(
@@ -178,10 +180,16 @@ class World:
         for invoice in self.hub.invoices():
             item = self.hub.receivables.item(invoice.id)
             if not invoice.is_credit_note and item.is_open:
-                self.hub.record_payment(
-                    invoice.customer_id, item.open, reference=f"P-{invoice.id}"
-                )
+                reference = f"P-{len(self.paid) + 1}"
+                self.hub.record_payment(invoice.customer_id, item.open, reference=reference)
+                self.paid.append(reference)
                 return
+
+    def bounce(self) -> None:
+        """The oldest payment not yet reversed bounces (closed orders it paid re-open)."""
+        if self.bounced < len(self.paid):
+            self.bounced += 1
+            self.hub.reverse_payment(self.paid[self.bounced - 1], reason="bounced")
 
     def cancel(self) -> None:
         for order in self.hub.orders():
@@ -217,6 +225,7 @@ OPS = st.one_of(
     st.tuples(st.just("drive")),
     st.tuples(st.just("ship")),
     st.tuples(st.just("pay")),
+    st.tuples(st.just("bounce")),
     st.tuples(st.just("cancel")),
     st.tuples(st.just("tick"), st.sampled_from([1, 30, 90, 24 * 60])),
     st.tuples(st.just("faults_on"), st.booleans()),
@@ -248,6 +257,7 @@ def test_restored_mid_flight_carries_on_as_if_it_never_stopped(
     never_stopped, restarted = World(), World()
     run(never_stopped, ops)
     run(restarted, ops[:stop])
+    cursor = len(restarted.hub.events)  # what a host forwarding the events has sent
     text = restarted.restart()
     assert state(restarted.hub) == json.dumps(json.loads(text), sort_keys=True)
     run(restarted, ops[stop:])
@@ -255,6 +265,9 @@ def test_restored_mid_flight_carries_on_as_if_it_never_stopped(
     assert state(restarted.hub) == state(never_stopped.hub)
     assert restarted.documents() == never_stopped.documents()
     assert restarted.hub.events == never_stopped.hub.events
+    assert restarted.hub.events_since(cursor) == never_stopped.hub.events[cursor:]
+    for order in never_stopped.hub.orders():  # an index the snapshot does not hold
+        assert restarted.hub.shipments(order.id) == never_stopped.hub.shipments(order.id)
 
 
 @settings(max_examples=40, deadline=None)
@@ -273,6 +286,10 @@ def test_replaying_the_command_log_rebuilds_an_identical_hub(ops: list[tuple[Any
 
     assert state(empty) == state(world.hub)
     assert empty.events == world.hub.events
+    for cursor in range(len(world.hub.events) + 1):
+        assert empty.events_since(cursor) == world.hub.events_since(cursor)
+    for order in world.hub.orders():
+        assert empty.shipments(order.id) == world.hub.shipments(order.id)
     assert empty.command_log == log
     assert empty.log_position == world.hub.log_position
 
@@ -405,6 +422,114 @@ def test_restore_reads_a_snapshot_whose_keys_a_store_reordered() -> None:
     assert list(restored.orders()) == list(hub.orders())
 
 
+def test_the_shipment_index_is_rebuilt_on_restore_not_held_in_the_snapshot() -> None:
+    """The index of each order's shipments is derived from the shipments: the snapshot's
+    layout does not hold it, and the restored hub rebuilds it equal."""
+    world = trading_world()
+    hub = world.hub
+    assert hub._shipments_of, "the example should have shipped"
+
+    data = json.loads(json.dumps(hub.snapshot()))
+    restored = OrderHub.restore(data, clock=world.clock, ids=world.ids)
+
+    hub_fields = [entry[2] for entry in data["names"] if entry[1] == "orderhub._hub:OrderHub"]
+    assert len(hub_fields) == 1
+    assert "_shipments" in hub_fields[0]
+    assert "_shipments_of" not in hub_fields[0]
+    assert restored._shipments_of == hub._shipments_of
+    for order in hub.orders():
+        assert restored.shipments(order.id) == hub.shipments(order.id)
+    assert json.dumps(restored.snapshot()) == json.dumps(data)
+
+
+def test_a_snapshot_whose_shipments_cannot_be_indexed_is_refused() -> None:
+    """A snapshot holding something other than shipments among the shipments is refused
+    as a whole, not restored into a hub that fails on its first query."""
+    world = trading_world()
+    world.hub._shipments["shipment-x"] = 5  # type: ignore[assignment]
+    data = json.loads(json.dumps(world.hub.snapshot()))
+
+    with pytest.raises(InvalidSnapshot) as info:
+        OrderHub.restore(data, clock=world.clock, ids=world.ids)
+
+    assert info.value.field == "hub"
+
+
+# -- the event log ---------------------------------------------------------------------------
+
+
+def test_events_since_a_position_are_the_events_recorded_after_it() -> None:
+    """A host forwarding the event log keeps how many it has sent and asks for the rest."""
+    world = trading_world()
+    hub = world.hub
+    forwarded = list(hub.events_since(0))
+    world.capture(Channel.WEB, "bob@example.com", [("MAT", 1)])
+    world.process()
+
+    new = hub.events_since(len(forwarded))
+
+    assert hub.events_since(0) == hub.events
+    assert forwarded
+    assert new
+    assert (*forwarded, *new) == hub.events
+    assert hub.events_since(len(hub.events)) == ()
+    assert hub.events_since(3) == hub.events[3:]
+
+
+@pytest.mark.parametrize("position", [-1, "bad", 1.0, True, False, None, 10**6, "0"])
+def test_events_since_refuses_a_position_that_is_not_one_and_changes_nothing(
+    position: Any,
+) -> None:
+    """A position must be an int from 0 to the number of events (``True`` is no position)."""
+    world = trading_world()
+    hub = world.hub
+    before, log = state(hub), hub.command_log
+
+    with pytest.raises(ValidationError) as info:
+        hub.events_since(position)
+
+    assert (info.value.field, info.value.value) == ("position", position)
+    assert state(hub) == before
+    assert hub.command_log == log
+
+
+def test_one_past_the_last_event_is_refused() -> None:
+    """The number of events is the last valid position: one more is an error."""
+    hub = trading_world().hub
+
+    with pytest.raises(ValidationError) as info:
+        hub.events_since(len(hub.events) + 1)
+
+    assert info.value.value == len(hub.events) + 1
+
+
+def test_an_event_cursor_stays_valid_after_a_restore_and_a_replay() -> None:
+    """A host's cursor (the number of events it forwarded) means the same events in the
+    hub restored from a snapshot, in that hub after replaying the log, and in a hub
+    rebuilt from the whole log."""
+    world = trading_world()
+    log = list(world.hub.command_log)
+    snapshot = json.loads(json.dumps(world.hub.snapshot()))
+    cursor = len(world.hub.events)
+    world.capture(Channel.STORE, "zoë@example.com", [("TENT", 1)])
+    world.process()
+    world.drive()
+    log += world.hub.command_log[len(log) :]
+    after = world.hub.events_since(cursor)
+
+    restored = OrderHub.restore(snapshot, clock=FixedClock(T0), ids=SequentialIds())
+    at_restore = restored.events_since(cursor)
+    restored.replay(c for c in log if c.seq > snapshot["position"])
+    rebuilt = new_hub(FixedClock(T0), SequentialIds(prefix="other"))
+    rebuilt.replay(log)
+
+    assert after, "the example should have recorded events after the cursor"
+    assert at_restore == ()
+    assert restored.events_since(cursor) == after
+    assert rebuilt.events_since(cursor) == after
+    assert rebuilt.events_since(0) == world.hub.events
+
+
 # -- what the log holds --------------------------------------------------------------------
 
 
@@ -428,6 +553,30 @@ def test_each_outermost_command_is_one_entry_with_what_it_consumed() -> None:
     assert capture.events >= 1
     assert process.name == "process"  # reservations made inside it are not entries of their own
     assert [c.seq for c in hub.command_log] == list(range(1, hub.log_position + 1))
+
+
+def test_a_logged_command_in_json_says_its_layout_version() -> None:
+    world = World()
+    world.capture(Channel.WEB, "zoë@example.com", [("TENT", 1)])
+    command = world.hub.command_log[-1]
+    written = json.loads(json.dumps(command.to_json()))
+    assert written["version"] == 1
+    assert LoggedCommand.from_json(written) == command
+    # written before entries carried a version: the same layout, read as version 1
+    assert LoggedCommand.from_json({k: v for k, v in written.items() if k != "version"}) == command
+
+
+@pytest.mark.parametrize("version", [2, 0, "1", True, None])
+def test_a_logged_command_of_another_version_is_refused(version: object) -> None:
+    world = World()
+    command = world.hub.command_log[-1]
+    written = {**command.to_json(), "version": version}
+    kept = json.dumps(written, sort_keys=True)
+    with pytest.raises(InvalidSnapshot) as info:
+        LoggedCommand.from_json(written)
+    assert (info.value.field, info.value.value) == ("version", version)
+    assert json.dumps(written, sort_keys=True) == kept
+    assert world.hub.command_log[-1] == command
 
 
 def test_a_refused_command_is_not_logged() -> None:

@@ -125,19 +125,18 @@ def test_a_parcel_confirmed_again_under_another_key_is_the_same_shipment() -> No
 
 
 def test_a_release_that_lands_while_the_order_is_on_hold_resumes_released() -> None:
-    """An order held after its release was sent resumes as released, not allocated."""
+    """An order held while its release was in flight resumes as released, not allocated."""
+    from orderhub import EffectKind
+    from orderhub.ports import Succeeded
+
     hub = _hub()
     hub.stock.receive("dc-a", "TENT", 5)
     order = _order(hub, [("TENT", 1)])
     hub.process()
-    hub.hold(order.id, HoldKind.FRAUD, "review")
+    [release] = [e for e in hub.pending_effects() if e.kind is EffectKind.RELEASE_FULFILLMENT]
+    hub.hold(order.id, HoldKind.FRAUD, "review")  # the release is already on its way
 
-    SyncDriver(
-        hub,
-        erps={"main": InMemoryErp()},
-        fulfillment=InMemoryFulfillment(),
-        finance=InMemoryFinance(),
-    ).run()
+    hub.resolve(release.id, Succeeded("wms-1"))
     hub.release_hold(order.id, HoldKind.FRAUD)
 
     assert hub.order(order.id).state is OrderState.RELEASED

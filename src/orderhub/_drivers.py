@@ -2,7 +2,8 @@
 
 Both drivers share one pure dispatch (which adapter, which method) and one resolution path
 (:meth:`OrderHub.resolve`); they differ only in calling the adapter directly or awaiting it.
-An adapter that raises counts as a retryable failure.
+An adapter that raises counts as a retryable failure. Neither sends the release of an order on
+hold (:meth:`OrderHub.pending_effects` holds it back).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ __all__ = ["AsyncDriver", "SyncDriver"]
 # Per effect kind, looked up once: the port that carries it out and the adapter method.
 _PORT: dict[EffectKind, str] = {kind: kind.port for kind in EffectKind}
 _METHOD: dict[EffectKind, str] = {kind: kind.value for kind in EffectKind}
+_RELEASE = EffectKind.RELEASE_FULFILLMENT
 
 
 def _adapter_for(
@@ -84,25 +86,37 @@ class SyncDriver:
 
     def run(self, max_rounds: int = 100) -> int:
         """Carry out every due effect, round after round, until none is due (effects
-        waiting for a retry later on the clock stay pending). Returns the calls made."""
+        waiting for a retry later on the clock, and releases of orders on hold, stay
+        pending). Returns the calls made.
+
+        A release whose order went on hold during the round (its sales order refused, say)
+        is not sent: the effects are called one after the other, so the driver can ask."""
         calls = 0
         hub, call = self.hub, self.call
+        held_back = hub._outbox.is_held_back
         for _ in range(max_rounds):
             due = hub.pending_effects()
             if not due:
                 break
             resolve = hub.resolve
             for effect in due:
+                if effect.kind is _RELEASE and held_back(effect.id):
+                    continue
                 # By id: the hub looks the effect up anyway, and a command log then holds
                 # the id, not the superseded snapshot of the effect (payload and all).
                 resolve(effect.id, call(effect))
-            calls += len(due)
+                calls += 1
         return calls
 
 
 class AsyncDriver:
     """Carries out due effects with asyncio adapters, concurrently within each round; the
-    outcomes are fed back in the order the effects became due."""
+    outcomes are fed back in the order the effects became due.
+
+    A round's effects are sent together: a hold placed while they are in flight (by the
+    host, or by the hub when a sales order of the same round is refused) cannot recall a
+    release already sent; its answer is taken as usual (a release that lands on an order
+    on hold resumes it as released)."""
 
     def __init__(
         self,

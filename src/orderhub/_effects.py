@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import attrs
@@ -63,6 +63,10 @@ class EffectStatus(enum.Enum):
     """The outside system refused; the hub compensated."""
     ABANDONED = "abandoned"
     """The retry policy gave up; the hub compensated."""
+    CANCELLED = "cancelled"
+    """No longer wanted, and never to be sent (again): the release of a fulfilment order
+    cancelled while its order was on hold. The location is sent a cancel only if it may
+    have had the release: an attempt was made, or an answer for one comes in later."""
 
 
 class _Built:
@@ -190,8 +194,17 @@ class RetryPolicy:
         return attempts >= self.max_attempts
 
 
+_HELD_BACK = datetime.max.replace(tzinfo=UTC)
+"""Where the due index files a pending effect that is held back (the release of an order on
+hold): after every time a clock can read, so :meth:`Outbox.due` never reaches it."""
+
+
 class Outbox:
     """The effects of the hub, with the pending ones indexed by when they are due.
+
+    A pending effect can be *held back* (:meth:`hold_back`): it stays pending with its own
+    ``next_attempt_at``, but is filed in the due index under :data:`_HELD_BACK` until
+    :meth:`let_go`, so that finding the due effects never walks past it.
 
     An effect that settles keeps its last pending version, and what changed — status,
     attempts, reference, error — as a row of plain values in ``_settled``; the settled
@@ -205,7 +218,7 @@ class Outbox:
         self._effects: dict[str, Effect] = {}
         self._settled: dict[str, tuple[str, int, str | None, str | None]] = {}
         self._by_key: dict[str, str] = {}
-        self._due: SortedList = SortedList()  # (next_attempt_at, seq, id)
+        self._due: SortedList = SortedList()  # (next_attempt_at or _HELD_BACK, seq, id)
         self._seq: dict[str, int] = {}
 
     def add(self, effect: Effect) -> Effect:
@@ -227,12 +240,19 @@ class Outbox:
         attempts, reference and last error (as :meth:`OrderHub.resolve` settles effects)
         is kept as a row; any other is kept as it is."""
         effect_id = after.id
+        held = False
         if before.status is EffectStatus.PENDING:
-            self._due.discard((before.next_attempt_at, self._seq[before.id], before.id))
+            seq = self._seq[before.id]
+            try:
+                self._due.remove((before.next_attempt_at, seq, before.id))
+            except ValueError:  # held back: it stays held back while it is pending
+                held = (_HELD_BACK, seq, before.id) in self._due
+                self._due.discard((_HELD_BACK, seq, before.id))
         if after.status is EffectStatus.PENDING:
             self._settled.pop(effect_id, None)
             self._effects[effect_id] = after
-            self._due.add((after.next_attempt_at, self._seq[effect_id], effect_id))
+            when = _HELD_BACK if held else after.next_attempt_at
+            self._due.add((when, self._seq[effect_id], effect_id))
         elif self._effects.get(effect_id) is before and _only_settles(before, after):
             self._settled[effect_id] = (
                 after.status.value,
@@ -243,6 +263,50 @@ class Outbox:
         else:
             self._settled.pop(effect_id, None)
             self._effects[effect_id] = after
+
+    def hold_back(self, effect_id: str) -> None:
+        """Keep the pending effect ``effect_id`` from coming due until :meth:`let_go`;
+        holding back an effect already held back, or settled, changes nothing."""
+        effect = self._effects.get(effect_id)
+        if effect is None or effect_id in self._settled:
+            return
+        seq = self._seq[effect_id]
+        entry = (effect.next_attempt_at, seq, effect_id)
+        if entry in self._due:
+            self._due.remove(entry)
+            self._due.add((_HELD_BACK, seq, effect_id))
+
+    def let_go(self, effect_id: str) -> None:
+        """Let a held-back effect come due again at its own ``next_attempt_at`` (at once if
+        that has passed); an effect not held back is left as it is."""
+        seq = self._seq.get(effect_id)
+        if seq is None or (_HELD_BACK, seq, effect_id) not in self._due:
+            return
+        self._due.remove((_HELD_BACK, seq, effect_id))
+        self._due.add((self._effects[effect_id].next_attempt_at, seq, effect_id))
+
+    def is_held_back(self, effect_id: str) -> bool:
+        """True when ``effect_id`` is pending and held back. Cheap when nothing is held
+        back (the common case): held-back effects are last in the due index."""
+        due = self._due
+        if not due or due[-1][0] != _HELD_BACK:
+            return False
+        seq = self._seq.get(effect_id)
+        return seq is not None and (_HELD_BACK, seq, effect_id) in due
+
+    def pending_with_key(self, key: str) -> Effect | None:
+        """The pending effect queued under idempotency key ``key``, or None (there is none,
+        or it has settled)."""
+        effect_id = self._by_key.get(key)
+        if effect_id is None or effect_id in self._settled:
+            return None
+        effect = self._effects[effect_id]
+        return effect if effect.status is EffectStatus.PENDING else None
+
+    def with_key(self, key: str) -> Effect | None:
+        """The effect queued under idempotency key ``key``, whatever its status, or None."""
+        effect_id = self._by_key.get(key)
+        return None if effect_id is None else self.get(effect_id)
 
     def get(self, effect_id: str) -> Effect | None:
         """The effect ``effect_id``, or None."""
@@ -260,7 +324,7 @@ class Outbox:
         return tuple(out)
 
     def pending(self) -> tuple[Effect, ...]:
-        """Every pending effect, due or not, soonest first."""
+        """Every pending effect, due or not, soonest first (the held-back ones last)."""
         return tuple(self._effects[e[2]] for e in self._due)
 
     def __iter__(self) -> Iterator[Effect]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 
@@ -56,6 +56,10 @@ class OrderHub(
     raises before changing anything, then applies and returns the events it produced (also
     appended to :attr:`events`).
     """
+
+    # Indexes derived from the books: a snapshot does not hold them (so they cost its
+    # layout nothing), and restore rebuilds them with _rebuild_derived().
+    _rebuilt_on_restore: ClassVar[tuple[str, ...]] = ("_shipments_of",)
 
     def __init__(
         self,
@@ -167,8 +171,35 @@ class OrderHub(
 
     @property
     def events(self) -> tuple[Event, ...]:
-        """The event log: every event the hub produced, oldest first."""
+        """The event log: every event the hub produced, oldest first (a copy of all of it:
+        a host that polls for new events reads :meth:`events_since`)."""
         return tuple(self._events)
+
+    def events_since(self, position: int) -> tuple[Event, ...]:
+        """The events recorded after the first ``position`` ones, oldest first.
+
+        For a host that forwards the event log (to a queue, a warehouse): it keeps the
+        number of events it has forwarded as its cursor and asks for what came after, at a
+        cost proportional to what is new, not to the whole log.
+        ``events_since(0) == events``. A position counts events of the log, so it stays
+        valid in a hub restored from a snapshot and in one rebuilt by replaying the command
+        log.
+
+        Raises:
+            ValidationError: ``position`` is not an int from 0 to the number of events.
+        """
+        events = self._events
+        if (
+            isinstance(position, bool)
+            or not isinstance(position, int)
+            or not 0 <= position <= len(events)
+        ):
+            raise ValidationError(
+                f"must be an int from 0 to {len(events)} (the number of events)",
+                field="position",
+                value=position,
+            )
+        return tuple(events[position:])
 
     def _now(self) -> datetime:
         return aware(self._clock.now(), "clock.now()")
@@ -398,6 +429,10 @@ class OrderHub(
             lines = {line_no: qty for line_no, _, qty, _ in parts}
             events.extend(self._refill(self._orders[order_id], lines, now))
         return self._record(events, fos_before)
+
+    def _rebuild_derived(self) -> None:
+        """Rebuild the indexes a snapshot does not hold (:attr:`_rebuilt_on_restore`)."""
+        self._index_shipments()
 
     # -- personal data -------------------------------------------------------------------
 

@@ -155,6 +155,9 @@ class CashCommands:
         self._revenue_policy = revenue_policy
         self._numbers = numbers
         self._shipments: dict[str, Shipment] = {}
+        # order id → its shipments' ids, oldest first: tuples, untracked by the collector.
+        # Derived from _shipments: not in a snapshot, rebuilt on restore (_index_shipments).
+        self._shipments_of: dict[str, tuple[str, ...]] = {}
         self._shipment_keys: dict[str, str] = {}
         self._invoices: dict[str, Invoice] = {}
         # order id → its invoices and credit notes: tuples, untracked by the collector
@@ -426,6 +429,8 @@ class CashCommands:
         if invoice is not None:
             shipment = _evolve_shipment(shipment, invoice_id=invoice.id)
         self._shipments[shipment.id] = shipment
+        of = self._shipments_of
+        of[shipment.order_id] = (*of.get(shipment.order_id, ()), shipment.id)
         self._shipment_keys[key] = shipment.id
         self._shipment_keys.setdefault(tracked, shipment.id)
         return Shipped(shipment=shipment, invoice=invoice, events=self._record(events))
@@ -635,18 +640,24 @@ class CashCommands:
     def shipments(self, order_id: str) -> tuple[Shipment, ...]:
         """The shipments of an order, oldest first."""
         self.order(order_id)
-        return tuple(s for s in self._shipments.values() if s.order_id == order_id)
+        shipments = self._shipments
+        return tuple(shipments[s] for s in self._shipments_of.get(order_id, ()))
+
+    def _index_shipments(self) -> None:
+        """Rebuild :attr:`_shipments_of` from the shipments (held in confirmation order):
+        what a restored hub derives instead of reading it from the snapshot."""
+        grouped: dict[str, list[str]] = {}
+        for s in self._shipments.values():
+            grouped.setdefault(s.order_id, []).append(s.id)
+        self._shipments_of = {order_id: tuple(ids) for order_id, ids in grouped.items()}
 
     def packing_slip(self, shipment_id: str) -> PackingSlip:
         """The packing slip of a shipment, as data for the host to render."""
         shipment = self.shipment(shipment_id)
         order = self._orders[shipment.order_id]
-        earlier = []  # the order's shipments confirmed before this one (insertion order)
-        for s in self._shipments.values():
-            if s.id == shipment.id:
-                break
-            if s.order_id == order.id:
-                earlier.append(s)
+        ids = self._shipments_of[order.id]
+        # the order's shipments confirmed before this one
+        earlier = [self._shipments[s] for s in ids[: ids.index(shipment.id)]]
         lines = []
         for sl in shipment.lines:
             line = order.line(sl.line_no)
@@ -686,7 +697,9 @@ class CashCommands:
         invoice = self._invoices[shipment.invoice_id]
         if self._revenue_policy.defers(invoice):
             credited = Money.zero(invoice.currency)
-            for cn in self._invoices.values():
+            invoices = self._invoices
+            for document_id in self._invoices_of.get(invoice.order_id or "", ()):
+                cn = invoices[document_id]  # the order's own documents, not the hub's
                 if cn.credits == invoice.id:
                     credited = credited + cn.net_total
             self._post(

@@ -60,9 +60,10 @@ __all__ = ["EffectCommands"]
 
 
 # What each kind of event asks of the outbox (the events of other kinds ask nothing).
-_ROUTED, _INVOICED, _CREDITED, _PAID, _WITHDRAWN, _CANCELLED = range(6)
+_ROUTED, _MOVED, _INVOICED, _CREDITED, _PAID, _WITHDRAWN, _CANCELLED = range(7)
 _DISPATCH: tuple[tuple[type[Event] | tuple[type[Event], ...], int], ...] = (
     (OrderRouted, _ROUTED),
+    (OrderStateChanged, _MOVED),
     (InvoiceIssued, _INVOICED),
     (CreditNoteIssued, _CREDITED),
     (PaymentRecorded, _PAID),
@@ -70,6 +71,7 @@ _DISPATCH: tuple[tuple[type[Event] | tuple[type[Event], ...], int], ...] = (
     (OrderCancelled, _CANCELLED),
 )
 _ROLE_OF: dict[type, int | None] = {}
+_ON_HOLD = OrderState.ON_HOLD.value
 
 
 def _role(cls: type) -> int | None:
@@ -91,7 +93,6 @@ class EffectCommands:
         _alloc: Allocator
         _ids: IdFactory
         _invoices: dict[str, Invoice]
-        _events: list[Event]
         customers: CustomerMaster
 
         def _now(self) -> datetime: ...
@@ -159,6 +160,10 @@ class EffectCommands:
             if role == _ROUTED:
                 assert isinstance(e, OrderRouted)
                 self._effects_for_routing(e.order_id)
+            elif role == _MOVED:
+                assert isinstance(e, OrderStateChanged)
+                if e.to_state == _ON_HOLD or e.from_state == _ON_HOLD:
+                    self._releases_follow_hold(e.order_id)
             elif role == _INVOICED:
                 assert isinstance(e, InvoiceIssued)
                 invoice = self._invoices[e.invoice_id]
@@ -228,8 +233,7 @@ class EffectCommands:
         withdrawals in the batch): the locations hear what left their fulfilment orders;
         for a cancellation, so does each ERP — now, or, when the batch goes on to cancel
         the whole order, with that cancellation (the lines are returned for it)."""
-        position = len(self._events) - len(events) + i  # where ``event`` stands in the log
-        by_erp = self._effects_for_withdrawn(fos_before, position)
+        by_erp = self._effects_for_withdrawn(fos_before)
         if not isinstance(event, OrderLineCancelled) or not by_erp:
             return None  # expired, edited or rejected units move on: they stay ordered
         order_id = event.order_id
@@ -246,7 +250,7 @@ class EffectCommands:
                     order_id,
                     (event, by_erp[erp]),
                     sales_order_cancellation,
-                    f"cancel-lines:{order_id}:{erp}:{position}",
+                    self._numbered(f"cancel-lines:{order_id}:{erp}:"),
                 )
         return None
 
@@ -295,14 +299,57 @@ class EffectCommands:
             self._emit(
                 EffectKind.RELEASE_FULFILLMENT, target, fo.id, fo, plain, f"release:{fo.id}"
             )
+        if order.state is OrderState.ON_HOLD:
+            self._releases_follow_hold(order_id)
+
+    def _releases_follow_hold(self, order_id: str) -> None:
+        """Hold back the pending releases of ``order_id`` while it is on hold, and let them
+        go when it is not (a release whose fulfilment order was cancelled meanwhile is
+        called off instead). The withdrawals in part of a fulfilment order whose release
+        waits wait with it. Only these wait for a hold: the ERP's sales order, the
+        customer and the books go on."""
+        held = self._orders[order_id].state is OrderState.ON_HOLD
+        outbox = self._outbox
+        for fo in self._alloc.fulfillment.of_order(order_id):
+            if fo.id not in self._released_fos:
+                continue
+            release = outbox.pending_with_key(f"release:{fo.id}")
+            if release is None:
+                continue
+            if held:
+                outbox.hold_back(release.id)
+            elif not outbox.is_held_back(release.id):
+                continue
+            elif fo.state is FulfillmentState.CANCELLED:
+                self._withdraw(fo)
+                continue
+            else:
+                outbox.let_go(release.id)
+            # withdrawals in part go with their release
+            for part in self._withdrawals_in_part(fo.id):
+                if part.status is EffectStatus.PENDING:
+                    (outbox.hold_back if held else outbox.let_go)(part.id)
+
+    def _hold_back_releases_of_held_orders(self) -> None:
+        """Hold back every pending release of an order on hold (for a hub restored from a
+        snapshot written before releases waited for holds)."""
+        fos = self._alloc.fulfillment
+        orders = dict.fromkeys(
+            fos.get(e.subject_id).order_id
+            for e in self._outbox.pending()
+            if e.kind is EffectKind.RELEASE_FULFILLMENT
+        )
+        for order_id in orders:
+            if self._orders[order_id].state is OrderState.ON_HOLD:
+                self._releases_follow_hold(order_id)
 
     def _effects_for_withdrawn(
-        self, fos_before: tuple[FulfillmentOrder, ...], position: int
+        self, fos_before: tuple[FulfillmentOrder, ...]
     ) -> dict[str, WithdrawnLines]:
         """Tell each location what left its announced fulfilment orders since
-        ``fos_before``: a fulfilment order now cancelled is withdrawn whole (once); one
-        that keeps units (or shipped the rest) is withdrawn in part, once per withdrawal
-        (``position`` is where the event that withdrew them stands in the log); one the
+        ``fos_before``: a fulfilment order now cancelled is withdrawn whole (once, see
+        :meth:`_withdraw`); one that keeps units (or shipped the rest) is withdrawn in part,
+        once per withdrawal (held back with its release while that is held back); one the
         location rejected is not its to hear of again. Returns, by ERP, the units withdrawn
         from its fulfilment orders (rejected ones aside) per order line."""
         book = self._alloc.fulfillment
@@ -314,26 +361,10 @@ class EffectCommands:
             lines = withdrawn_lines(before, after)
             if not lines or after.state is FulfillmentState.REJECTED:
                 continue
-            location = self._alloc.network.get(after.location_id)
-            target = location.vendor if location.vendor is not None else "default"
             if after.state is FulfillmentState.CANCELLED:
-                self._emit(
-                    EffectKind.CANCEL_FULFILLMENT,
-                    target,
-                    after.id,
-                    after,
-                    plain,
-                    f"cancel-fulfillment:{after.id}",
-                )
+                self._withdraw(after)
             else:
-                self._emit(
-                    EffectKind.CANCEL_FULFILLMENT,
-                    target,
-                    after.id,
-                    (before, after),
-                    fulfillment_withdrawal,
-                    f"cancel-fulfillment-lines:{after.id}:{position}",
-                )
+                self._withdraw_part(before, after)
             at_erp = by_erp.setdefault(after.erp, {})
             for line_no, sku, quantity in lines:
                 held = at_erp.get(line_no)
@@ -342,6 +373,82 @@ class EffectCommands:
             erp: tuple((n, sku, q) for n, (sku, q) in sorted(lines_of.items()))
             for erp, lines_of in by_erp.items()
         }
+
+    def _withdraw_part(self, before: FulfillmentOrder, after: FulfillmentOrder) -> None:
+        """Tell the location that ``after`` keeps only part of what ``before`` had. While
+        the release is held back (its order on hold), so is this: it goes with the release,
+        after it."""
+        outbox = self._outbox
+        key = self._numbered(f"cancel-fulfillment-lines:{after.id}:")
+        location = self._alloc.network.get(after.location_id)
+        target = location.vendor if location.vendor is not None else "default"
+        self._emit(
+            EffectKind.CANCEL_FULFILLMENT,
+            target,
+            after.id,
+            (before, after),
+            fulfillment_withdrawal,
+            key,
+        )
+        release = outbox.pending_with_key(f"release:{after.id}")
+        if release is not None and outbox.is_held_back(release.id):
+            withdrawal = outbox.pending_with_key(key)
+            assert withdrawal is not None
+            outbox.hold_back(withdrawal.id)
+
+    def _withdrawals_in_part(self, fulfillment_order_id: str) -> list[Effect]:
+        """The withdrawals in part of a fulfilment order, in order, whatever their status."""
+        return self._series(f"cancel-fulfillment-lines:{fulfillment_order_id}:")
+
+    def _series(self, prefix: str) -> list[Effect]:
+        """The effects queued under the keys ``prefix`` + 1, 2, … in order (a few at most:
+        looked up one by one)."""
+        out: list[Effect] = []
+        while (found := self._outbox.with_key(f"{prefix}{len(out) + 1}")) is not None:
+            out.append(found)
+        return out
+
+    def _numbered(self, prefix: str) -> str:
+        """The next key of the series ``prefix`` + 1, 2, …: one per withdrawal, fixed once
+        its effect is queued, the same after a restore or a replay."""
+        return f"{prefix}{len(self._series(prefix)) + 1}"
+
+    def _withdraw(self, fo: FulfillmentOrder) -> None:
+        """Tell the location of the cancelled ``fo`` to withdraw it — unless it cannot have
+        had it: a release held back (its order on hold) is called off instead, and the
+        location is told only if an attempt to release was made. Withdrawals in part held
+        back with the release are called off either way (nothing is left of it)."""
+        outbox = self._outbox
+        key = f"release:{fo.id}"
+        release = outbox.pending_with_key(key)
+        if release is not None and outbox.is_held_back(release.id):
+            called_off = evolve_effect(release, status=EffectStatus.CANCELLED)
+            outbox.put(release, called_off)
+            release = called_off
+            for part in self._withdrawals_in_part(fo.id):
+                if part.status is EffectStatus.PENDING and outbox.is_held_back(part.id):
+                    outbox.put(part, evolve_effect(part, status=EffectStatus.CANCELLED))
+        else:
+            release = outbox.with_key(key)
+        if (
+            release is not None
+            and release.status is EffectStatus.CANCELLED
+            and not release.attempts
+        ):
+            return  # never sent (a late answer says otherwise: see resolve)
+        self._send_withdrawal(fo)
+
+    def _send_withdrawal(self, fo: FulfillmentOrder) -> None:
+        location = self._alloc.network.get(fo.location_id)
+        target = location.vendor if location.vendor is not None else "default"
+        self._emit(
+            EffectKind.CANCEL_FULFILLMENT,
+            target,
+            fo.id,
+            fo,
+            plain,
+            f"cancel-fulfillment:{fo.id}",
+        )
 
     def _effects_for_entry(self, entry: JournalEntry) -> None:
         self._emit(
@@ -366,7 +473,12 @@ class EffectCommands:
     # -- the outbox ----------------------------------------------------------------------
 
     def pending_effects(self) -> tuple[Effect, ...]:
-        """The effects due now on the hub's clock, in the order they became due."""
+        """The effects due now on the hub's clock, in the order they became due.
+
+        The release of a fulfilment order whose order is on hold is not due: it waits,
+        pending, without counting as an attempt, and comes due again (at its own
+        ``next_attempt_at``, or at once if that has passed) when the last hold is released.
+        """
         return self._outbox.due(self._now())
 
     def effects(self) -> tuple[Effect, ...]:
@@ -387,7 +499,9 @@ class EffectCommands:
         later by the retry policy, and compensated when it gives up. Rejected: compensated
         at once — a refused release is re-routed elsewhere, a refused sales order puts the
         order on hold with the reason. An outcome for an effect already settled (a
-        duplicate, a late answer) changes nothing.
+        duplicate, a late answer) changes nothing — except that a release the hub called
+        off while it was in flight, answered succeeded or failed, may have reached its
+        location: the location is sent a cancel for it.
         """
         effect_id = effect.id if isinstance(effect, Effect) else effect
         current = self.effect(effect_id)
@@ -399,6 +513,12 @@ class EffectCommands:
                 entity_id=effect_id,
             )
         if current.status is not EffectStatus.PENDING:
+            if (
+                current.status is EffectStatus.CANCELLED
+                and current.kind is EffectKind.RELEASE_FULFILLMENT
+                and not isinstance(outcome, Rejected)
+            ):
+                self._send_withdrawal(self._alloc.fulfillment.get(current.subject_id))
             return ()
         now = self._now()
         if isinstance(outcome, Succeeded):

@@ -63,6 +63,7 @@ class OrderCommands:
         def order(self, order_id: str) -> Order: ...
         def _price(self, request: OrderRequest) -> _Priced: ...
         def _route(self, order: Order, now: datetime) -> list[Event]: ...
+        def _close_paid(self, customer_id: str, now: datetime) -> list[Event]: ...
         def _refill(
             self, order: Order, lines: Mapping[int, int], now: datetime
         ) -> list[Event]: ...
@@ -127,6 +128,8 @@ class OrderCommands:
         self._orders[order_id] = order
         if not remaining and any(line.quantities.open for line in order.lines):
             self._queue.push(order)
+        if order.state is OrderState.INVOICED:  # paid while it was held: it closes now
+            events.extend(self._close_paid(order.customer_id, now))
         return self._record(events)
 
     # -- cancellation --------------------------------------------------------------------
@@ -230,12 +233,18 @@ class OrderCommands:
             events.append(_state_changed(now, order.id, before.state, OrderState.CANCELLED))
             events.append(OrderCancelled(occurred_at=now, order_id=order.id, reason=reason))
             self._queue.remove(order.id)
-        elif order.state is OrderState.PARTIALLY_SHIPPED and all(
-            line.quantities.shipped + line.quantities.cancelled == line.quantity
-            for line in order.lines
-        ):
-            order = order._moved(OrderState.SHIPPED)
+        elif order.state is OrderState.PARTIALLY_SHIPPED and _all_shipped_or_cancelled(order):
+            # every unit is shipped or cancelled, and each shipment raised its invoice: the
+            # order moves on as a last shipment moves it, to invoiced (and closed, if paid)
+            order = order._moved(OrderState.SHIPPED)._moved(OrderState.INVOICED)
             events.append(_state_changed(now, order.id, before.state, OrderState.SHIPPED))
+            events.append(_state_changed(now, order.id, OrderState.SHIPPED, OrderState.INVOICED))
+        elif (
+            order.state is OrderState.ON_HOLD
+            and order.resume_state is OrderState.PARTIALLY_SHIPPED
+            and _all_shipped_or_cancelled(order)
+        ):
+            order = attrs.evolve(order, resume_state=OrderState.INVOICED)  # as a last shipment
         elif order.state in _BEFORE_RELEASE or order.state is OrderState.ON_HOLD:
             order, events = self._alloc._settle(before, order, now, events)
         self._orders[order.id] = order
@@ -244,6 +253,8 @@ class OrderCommands:
         if any(line.quantities.allocated or line.quantities.backordered for line in before.lines):
             # stock given back, or a supply's promise withdrawn: offer it to the waiting lines
             events.extend(self._refill(order, dict(cancelled), now))
+        if order.state is OrderState.INVOICED:
+            events.extend(self._close_paid(order.customer_id, now))
         return self._record(events, {order.id: fos_before})
 
     # -- editing -------------------------------------------------------------------------
@@ -422,6 +433,13 @@ class OrderCommands:
             attrs.evolve(line, line_no=len(order.lines) + line.line_no)
             for line in self._price(request).lines
         )
+
+
+def _all_shipped_or_cancelled(order: Order) -> bool:
+    return all(
+        line.quantities.shipped + line.quantities.cancelled == line.quantity
+        for line in order.lines
+    )
 
 
 def _state_changed(now: datetime, order_id: str, a: OrderState, b: OrderState) -> Event:

@@ -23,7 +23,7 @@ from orderhub._journal import (
 )
 from orderhub._money import Money
 from orderhub._orders import Order, OrderState
-from orderhub._receivables_values import CreditKind
+from orderhub._receivables_values import Application, CreditKind
 from orderhub.errors import ValidationError
 from orderhub.events import Event, OrderStateChanged, PaymentRecorded
 
@@ -55,20 +55,25 @@ class PaymentCommands:
 
     # -- payments ------------------------------------------------------------------------
 
+    def _is_settled(self, order_id: str) -> bool:
+        """True when nothing is owed on any invoice of the order: the one test of whether
+        an invoiced order closes, and of whether a closed order re-opens."""
+        invoices = self._invoices
+        is_open = self.receivables._is_open
+        return not any(  # invoices of free goods are not open items: nothing to settle
+            is_open(i)
+            for i in self._invoices_of.get(order_id, ())
+            if (doc := invoices[i]).kind is not _CREDIT_NOTE and doc.grand_total.amount
+        )
+
     def _close_paid(self, customer_id: str, now: datetime) -> list[Event]:
         """Invoiced orders of the customer whose invoices are all settled are closed."""
         events: list[Event] = []
-        invoices = self._invoices
-        is_open = self.receivables._is_open
         for order_id in self.customers.get(customer_id).order_ids:  # type: ignore[attr-defined]
             order = self._orders[order_id]
             if order.state is not OrderState.INVOICED:
                 continue
-            if not any(  # invoices of free goods are not open items: nothing to settle
-                is_open(i)
-                for i in self._invoices_of.get(order_id, ())
-                if (doc := invoices[i]).kind is not _CREDIT_NOTE and doc.grand_total.amount
-            ):
+            if self._is_settled(order_id):
                 self._orders[order_id] = order._moved(OrderState.CLOSED)
                 events.append(
                     OrderStateChanged(
@@ -173,10 +178,43 @@ class PaymentCommands:
             )
         return self._record(self._close_paid(result.customer_id, self._now()))
 
+    def _reopen_unpaid(self, reopened: Sequence[Application], now: datetime) -> list[Event]:
+        """Closed orders with an invoice the reversal re-opened go back to invoiced (each
+        order once, in the order of the reversal's applications); they close again by the
+        usual path once their invoices are settled."""
+        events: list[Event] = []
+        seen: set[str] = set()
+        for a in reopened:
+            invoice = None if a.invoice_id is None else self._invoices.get(a.invoice_id)
+            order_id = None if invoice is None else invoice.order_id
+            if order_id is None or order_id in seen:
+                continue  # a refund item, or an invoice booked on hub.receivables directly
+            seen.add(order_id)
+            order = self._orders[order_id]
+            if order.state is OrderState.CLOSED and not self._is_settled(order_id):
+                self._orders[order_id] = order._reopened()
+                events.append(
+                    OrderStateChanged(
+                        occurred_at=now,
+                        order_id=order_id,
+                        from_state=OrderState.CLOSED.value,
+                        to_state=OrderState.INVOICED.value,
+                    )
+                )
+        return events
+
     def reverse_payment(self, reference: str, *, reason: str) -> tuple[Event, ...]:
         """A payment bounced: its applications are undone and the items re-open; the
-        journal mirrors it. Reversing twice changes nothing."""
-        on = self._now().date()
+        journal mirrors it. A closed order with an invoice re-opened goes back to invoiced
+        (an :class:`~orderhub.events.OrderStateChanged` each), and closes again once paid.
+        Reversing twice changes nothing.
+
+        Raises:
+            UnknownPayment: no payment has this reference.
+            ValidationError: ``reason`` is empty, or the payment was received after today.
+        """
+        now = self._now()
+        on = now.date()
         already = f"reversal:{reference}" in self._payment_entries
         result = self.receivables.reverse_payment(reference, on=on, reason=reason)
         if already:
@@ -209,7 +247,7 @@ class PaymentCommands:
         )
         self._post(entry)
         self._payment_entries[f"reversal:{reference}"] = entry.id
-        return ()
+        return self._record(self._reopen_unpaid(result.reopened, now))
 
     def refund(self, customer_id: str, amount: Money, *, reference: str) -> tuple[Event, ...]:
         """Pay the customer's unapplied credit back. Journaled by where the credit came

@@ -217,6 +217,11 @@ class PersistCommands:
             raise InvalidSnapshot("does not hold a hub", field="hub", value=type(hub).__name__)
         restored: OrderHub = hub  # type: ignore[assignment]
         _check_layout(restored)
+        try:
+            restored._rebuild_derived()
+        except (AttributeError, TypeError):
+            raise InvalidSnapshot("holds books this version cannot index", field="hub") from None
+        restored._hold_back_releases_of_held_orders()
         return restored
 
 

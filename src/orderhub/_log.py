@@ -56,7 +56,8 @@ class LoggedCommand:
     events: int = 0
 
     def to_json(self) -> dict[str, Any]:
-        """This command as JSON-safe data: ``seq`` and ``command`` in the clear (to filter
+        """This command as JSON-safe data: ``version`` (of this layout, so that a later
+        orderhub can tell what it reads), ``seq`` and ``command`` in the clear (to filter
         and read), the rest written as a hub snapshot writes values."""
         from orderhub._snapshot import Unencodable, encode
 
@@ -68,6 +69,7 @@ class LoggedCommand:
                 field=".".join(exc.path[1:]) or "args",
             ) from None
         return {
+            "version": _JSON_VERSION,
             "seq": self.seq,
             "command": f"{self.target}.{self.name}" if self.target else self.name,
             "names": written["names"],
@@ -76,15 +78,24 @@ class LoggedCommand:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> LoggedCommand:
-        """Read back what :meth:`to_json` wrote; raises
-        :class:`~orderhub.errors.InvalidSnapshot` for anything else."""
+        """Read back what :meth:`to_json` wrote (an entry written before it carried a
+        ``version`` reads as version 1, the same layout); raises
+        :class:`~orderhub.errors.InvalidSnapshot` for anything else, and for a version
+        this orderhub does not read."""
         from orderhub._snapshot import decode
 
-        if not isinstance(data, Mapping) or set(data) != {"seq", "command", "names", "fields"}:
+        if not isinstance(data, Mapping) or set(data) - {"version"} != _JSON_KEYS:
             raise InvalidSnapshot(
                 "must be what LoggedCommand.to_json wrote",
                 field="command",
                 value=sorted(data) if isinstance(data, Mapping) else type(data).__name__,
+            )
+        version = data.get("version", 1)
+        if type(version) is not int or version != _JSON_VERSION:
+            raise InvalidSnapshot(
+                f"cannot be read by this version (reads {_JSON_VERSION})",
+                field="version",
+                value=version,
             )
         values = decode({"names": data["names"], "data": data["fields"]}, {})
         if not isinstance(values, dict) or set(values) != set(_FIELDS):
@@ -100,6 +111,8 @@ class LoggedCommand:
         return cls(**values)
 
 
+_JSON_VERSION = 1  # of the layout LoggedCommand.to_json writes
+_JSON_KEYS = frozenset({"seq", "command", "names", "fields"})
 _FIELDS = ("seq", "at", "target", "name", "args", "kwargs", "clock", "ids", "numbers", "events")
 _KINDS: dict[str, type] = {
     "seq": int,

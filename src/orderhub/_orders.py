@@ -27,7 +27,12 @@ __all__ = [
 
 
 class OrderState(enum.Enum):
-    """Where an order is in its life. The legal moves are :data:`ORDER_STATES`."""
+    """Where an order is in its life. The legal moves are :data:`ORDER_STATES`.
+
+    ``INVOICED``: everything shipped (or cancelled) and invoiced, something still owed;
+    ``CLOSED``: nothing owed on any of its invoices. A payment reversal that re-opens an
+    invoice of a closed order moves it back to ``INVOICED``.
+    """
 
     CAPTURED = "captured"
     ON_HOLD = "on_hold"
@@ -88,11 +93,18 @@ ORDER_STATES: Final = StateTable(
         _S.PARTIALLY_SHIPPED: frozenset({_S.ON_HOLD, _S.SHIPPED, _S.INVOICED}),
         _S.SHIPPED: frozenset({_S.INVOICED, _S.CLOSED}),
         _S.INVOICED: frozenset({_S.CLOSED}),
-        _S.CLOSED: frozenset(),
+        _S.CLOSED: frozenset({_S.INVOICED}),
         _S.CANCELLED: frozenset(),
     },
+    labels={(_S.CLOSED, _S.INVOICED): "only by a payment reversal"},
 )
-"""The order lifecycle as data: each state and the states it may move to."""
+"""The order lifecycle as data: each state and the states it may move to.
+
+An invoiced order closes once nothing is owed on its invoices. Closed goes back to invoiced
+only when a payment reversal (a bounced cheque, a charge-back) re-opens one of its invoices:
+the hub takes that move in ``OrderHub.reverse_payment`` and nowhere else (an order refuses
+to leave closed by any other path).
+"""
 
 
 class HoldKind(enum.Enum):
@@ -251,7 +263,26 @@ class Order:
         if self.state is target:
             return self
         ORDER_STATES.check(self.state, target, self.id)
+        if self.state is _S.CLOSED:
+            raise IllegalTransition(
+                "a closed order re-opens only by a payment reversal",
+                field="state",
+                value=f"{self.state.value} -> {target.value}",
+                entity_id=self.id,
+            )
         return _order_with_state(self, target)
+
+    def _reopened(self) -> Order:
+        """The closed order back to invoiced, because a payment reversal re-opened one of
+        its invoices (the one move out of closed, and only the reversal makes it)."""
+        if self.state is not _S.CLOSED:
+            raise IllegalTransition(
+                "only a closed order re-opens",
+                field="state",
+                value=f"{self.state.value} -> {_S.INVOICED.value}",
+                entity_id=self.id,
+            )
+        return _order_with_state(self, _S.INVOICED)
 
     def _check_lines_changeable(self) -> None:
         if self.state not in _CHANGEABLE:

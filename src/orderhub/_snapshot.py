@@ -139,10 +139,21 @@ def _slots_of(t: type) -> tuple[str, ...]:
 
 
 _GETTERS: dict[type, Any] = {}
+_REBUILT: dict[type, frozenset[str]] = {}
+
+
+def _rebuilt_of(t: type) -> frozenset[str]:
+    """The attributes instances of ``t`` derive from the rest and rebuild on restore (its
+    ``_rebuilt_on_restore``): a snapshot does not hold them."""
+    names = _REBUILT.get(t)
+    if names is None:
+        names = _REBUILT[t] = frozenset(getattr(t, "_rebuilt_on_restore", ()))
+    return names
 
 
 def _state(obj: Any) -> list[tuple[str, Any]]:
-    """The instance attributes of ``obj``: its ``__dict__`` and every slot that is set."""
+    """The instance attributes of ``obj``: its ``__dict__`` and every slot that is set,
+    less those its class rebuilds on restore."""
     slots = _slots_of(type(obj))
     out: list[tuple[str, Any]]
     if len(slots) > 1:
@@ -159,7 +170,11 @@ def _state(obj: Any) -> list[tuple[str, Any]]:
     if d:
         # By name: the order attributes were set in is not part of the object, and the
         # snapshot (its numbering of shared objects) must not depend on it.
-        out.extend(sorted(d.items()))
+        rebuilt = _rebuilt_of(type(obj))
+        if rebuilt:
+            out.extend(sorted(item for item in d.items() if item[0] not in rebuilt))
+        else:
+            out.extend(sorted(d.items()))
     return out
 
 

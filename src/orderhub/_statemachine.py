@@ -9,7 +9,7 @@ from typing import Any, Final, Generic, TypeVar
 
 import attrs
 
-from orderhub.errors import IllegalTransition
+from orderhub.errors import IllegalTransition, ValidationError
 
 __all__ = ["StateTable", "conforms", "evolver", "replacer"]
 
@@ -103,13 +103,45 @@ class StateTable(Generic[S]):
     """The legal transitions of one lifecycle, and the checks and diagrams drawn from them.
 
     ``transitions`` maps each state to the states it may move to; a state missing from the
-    mapping (or mapped to nothing) is final.
+    mapping (or mapped to nothing) is final. ``labels`` names the condition of a transition
+    that is only taken in one circumstance, ``{(source, target): "why"}``; the diagram
+    writes it on that edge (each labelled pair must be a transition of the table).
     """
 
-    def __init__(self, name: str, initial: S, transitions: Mapping[S, frozenset[S]]) -> None:
+    def __init__(
+        self,
+        name: str,
+        initial: S,
+        transitions: Mapping[S, frozenset[S]],
+        *,
+        labels: Mapping[tuple[S, S], str] | None = None,
+    ) -> None:
         self.name = name
         self.initial = initial
         self._transitions = {s: frozenset(t) for s, t in transitions.items()}
+        self._labels: dict[tuple[S, S], str] = {}
+        for edge, label in (labels or {}).items():
+            if not (
+                isinstance(edge, tuple)
+                and len(edge) == 2
+                and edge[1] in self._transitions.get(edge[0], _NONE)
+            ):
+                raise ValidationError(
+                    "labels a transition the table does not have", field="labels", value=edge
+                )
+            source, target = edge
+            if not isinstance(label, str) or not label.strip() or "\n" in label:
+                raise ValidationError(
+                    "must be a non-empty one-line string",
+                    field=f"labels[{source.value} -> {target.value}]",
+                    value=label,
+                )
+            self._labels[(source, target)] = label.strip()
+
+    @property
+    def labels(self) -> Mapping[tuple[S, S], str]:
+        """The condition written on each labelled transition."""
+        return dict(self._labels)
 
     @property
     def transitions(self) -> Mapping[S, frozenset[S]]:
@@ -135,11 +167,15 @@ class StateTable(Generic[S]):
             )
 
     def to_mermaid(self) -> str:
-        """The table as a Mermaid ``stateDiagram-v2``, in declaration order."""
+        """The table as a Mermaid ``stateDiagram-v2``, in declaration order, each labelled
+        transition with its label."""
         lines = ["stateDiagram-v2", f"    [*] --> {self.initial.value}"]
         for source, targets in self._transitions.items():
             order = [s for s in type(source) if s in targets]
-            lines.extend(f"    {source.value} --> {t.value}" for t in order)
+            for t in order:
+                label = self._labels.get((source, t))
+                suffix = "" if label is None else f": {label}"
+                lines.append(f"    {source.value} --> {t.value}{suffix}")
             if not targets:
                 lines.append(f"    {source.value} --> [*]")
         return "\n".join(lines)

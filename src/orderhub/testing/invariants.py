@@ -13,9 +13,11 @@ from datetime import date
 from orderhub._hub import OrderHub
 from orderhub._journal import Account
 from orderhub._money import Money
+from orderhub._orders import OrderState
 
 __all__ = [
     "assert_allocations_reserved",
+    "assert_closed_orders_settled",
     "assert_invoices_exact",
     "assert_journal_balances",
     "assert_lines_reconcile",
@@ -99,6 +101,22 @@ def assert_receivables_agree(hub: OrderHub, as_of: date) -> None:
             aging = r.aging(as_of, customer_id=customer, currency=c)
             assert _sum(aging.amounts, c) == aging.total, customer
             assert _sum((i.open for i in r.open_items(customer, c)), c) == aging.total, customer
+
+
+def assert_closed_orders_settled(hub: OrderHub) -> None:
+    """An order is closed only while nothing is owed on any of its invoices (credit notes
+    owe nothing, and an invoice of free goods is no open item): a payment reversal that
+    re-opens one of its invoices takes it back to invoiced."""
+    r = hub.receivables
+    for order in hub.orders():
+        if order.state is not OrderState.CLOSED:
+            continue
+        owed = [
+            i.id
+            for i in hub.invoices(order.id)
+            if not i.is_credit_note and not i.grand_total.is_zero and r.item(i.id).is_open
+        ]
+        assert not owed, f"closed order {order.id} owes on invoice(s) {owed}"
 
 
 def assert_journal_balances(hub: OrderHub, currency: str) -> None:
