@@ -9,6 +9,8 @@ answers the same number.
 The example simulates the dangerous case — a crash after the database committed the sales
 order and before the answer reached the hub — then "restarts" (a new adapter over the same
 file, a new driver), lets the retry delay pass, and drives again: no second sales order.
+One customer also takes a stove off an order already sent: the ERP books a cancellation of
+that one unit (``whole_order`` false), not of the sales order.
 """
 
 from __future__ import annotations
@@ -188,6 +190,9 @@ def main() -> dict[str, int]:
             )
         )
     hub.process()
+    # Bob wants one stove, not two, after his order went out to the ERP and the DC.
+    changed = next(o for o in hub.orders() if o.external_id == "W-1002")
+    hub.cancel_line(changed.id, 1, 1, reason="one stove is enough")
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "erp.sqlite3"
@@ -236,14 +241,27 @@ def main() -> dict[str, int]:
             (sales_orders,) = db.execute(
                 "SELECT COUNT(*) FROM documents WHERE kind = 'submit_order'"
             ).fetchone()
+            cancellations = [
+                json.loads(body)
+                for (body,) in db.execute(
+                    "SELECT body FROM documents WHERE kind = 'cancel_order' ORDER BY number"
+                )
+            ]
         print("\nDocuments in the ERP database")
         for kind, n in sorted(documents.items()):
             print(f"  {kind:<16} {n}")
         print(f"  journal entries in the ledger: {len(ledger.received())}")
         print(f"  effects still pending: {len(pending(hub))}")
         print(f"\nsales orders in the database: {sales_orders} for {len(ORDERS)} orders")
+        for c in cancellations:
+            units = ", ".join(f"line {ln['line_no']} x{ln['quantity']}" for ln in c["lines"])
+            scope = "the whole order" if c["whole_order"] else units
+            print(f"cancellation booked for {c['order_id']}: {scope} ({c['reason']})")
 
         assert sales_orders == len(ORDERS), "a retry created a second sales order"
+        assert [(c["whole_order"], c["lines"]) for c in cancellations] == [
+            (False, [{"line_no": 1, "sku": "STOVE-1", "quantity": 1}])
+        ], "the ERP must cancel the one stove, not the sales order"
         assert documents["post_invoice"] == len(hub.invoices())
         assert not pending(hub)
     return documents

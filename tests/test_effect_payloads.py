@@ -19,17 +19,19 @@ from orderhub import (
     Effect,
     EffectKind,
     EffectStatus,
+    FulfillmentState,
     GeoPoint,
     LineRequest,
     Location,
     LocationKind,
     Money,
     OrderHub,
+    OrderState,
     SyncDriver,
 )
 from orderhub._effects import Outbox
 from orderhub._statemachine import evolver
-from orderhub.events import OrderCancelled, PaymentRecorded
+from orderhub.events import OrderCancelled, OrderLineCancelled, PaymentRecorded
 from orderhub.ports import Failed, Rejected, Succeeded
 from orderhub.serialization import structure, unstructure
 from orderhub.testing import (
@@ -41,9 +43,11 @@ from orderhub.testing import (
 )
 
 
-def _eager(hub: OrderHub, effect: Effect) -> Any:
+def _eager(world: _World, effect: Effect) -> Any:
     """The payload of ``effect`` as the hub used to build it when it emitted the effect,
-    from the hub's books as they stand (call it at emit time)."""
+    from the hub's books as they stand (call it at emit time). What a withdrawal takes off
+    is worked out from what the location was last told, as ``world`` remembers it."""
+    hub = world.hub
     kind, subject = effect.kind, effect.subject_id
     if kind in (EffectKind.POST_INVOICE, EffectKind.POST_CREDIT_NOTE):
         return unstructure(hub.invoice(subject))
@@ -56,13 +60,45 @@ def _eager(hub: OrderHub, effect: Effect) -> Any:
         return unstructure(paid)
     if kind is EffectKind.UPSERT_CUSTOMER:
         return unstructure(hub.customers.get(subject))
-    if kind in (EffectKind.RELEASE_FULFILLMENT, EffectKind.CANCEL_FULFILLMENT):
-        return unstructure(hub.fulfillment_order(subject))
-    if kind is EffectKind.CANCEL_ORDER:
-        [cancelled] = [
-            e for e in hub.events if isinstance(e, OrderCancelled) and e.order_id == subject
+    if kind is EffectKind.RELEASE_FULFILLMENT:
+        fo = hub.fulfillment_order(subject)
+        world.told[fo.id] = {fl.line_no: (fl.sku, fl.quantity) for fl in fo.lines}
+        return unstructure(fo)
+    if kind is EffectKind.CANCEL_FULFILLMENT:
+        fo = hub.fulfillment_order(subject)
+        now = {fl.line_no: (fl.sku, fl.quantity) for fl in fo.lines}
+        told = world.told[fo.id]
+        world.told[fo.id] = now
+        withdrawn = [
+            {"line_no": n, "sku": sku, "quantity": q - now.get(n, (sku, 0))[1]}
+            for n, (sku, q) in sorted(told.items())
+            if q > now.get(n, (sku, 0))[1]
         ]
-        return {"order_id": subject, "reason": cancelled.reason}
+        assert withdrawn, "a withdrawal that takes nothing off"
+        at_erp = world.withdrawn.setdefault((len(hub.events), fo.order_id, fo.erp), {})
+        for line in withdrawn:
+            at_erp[line["line_no"]] = at_erp.get(line["line_no"], 0) + line["quantity"]
+        if fo.state is FulfillmentState.CANCELLED:
+            return unstructure(fo)
+        return {**unstructure(fo), "withdrawn": withdrawn}
+    if kind is EffectKind.CANCEL_ORDER:
+        whole = hub.order(subject).state is OrderState.CANCELLED
+        [*_, cancelled] = [
+            e
+            for e in hub.events
+            if isinstance(e, OrderCancelled if whole else OrderLineCancelled)
+            and e.order_id == subject
+        ]
+        at_erp = world.withdrawn.pop((len(hub.events), subject, effect.target), {})
+        skus = {line.line_no: line.sku for line in hub.order(subject).lines}
+        return {
+            "order_id": subject,
+            "reason": cancelled.reason,
+            "whole_order": whole,
+            "lines": [
+                {"line_no": n, "sku": skus[n], "quantity": q} for n, q in sorted(at_erp.items())
+            ],
+        }
     assert kind is EffectKind.SUBMIT_ORDER
     released = {e.subject_id for e in hub._outbox if e.kind is EffectKind.RELEASE_FULFILLMENT}
     fos = [
@@ -93,12 +129,17 @@ class _World:
         self.clock = FixedClock(T0)
         self.hub = hub = OrderHub(clock=self.clock, ids=SequentialIds())
         self.expected: dict[str, str] = {}
+        # what each location was last told: fulfilment order → line → (sku, units)
+        self.told: dict[str, dict[int, tuple[str, int]]] = {}
+        # what the withdrawals of one batch of events took off an order at an ERP:
+        # (events logged, order, ERP) → line → units
+        self.withdrawn: dict[tuple[int, str, str], dict[int, int]] = {}
         add = Outbox.add
 
         def recording(outbox: Outbox, effect: Effect) -> Effect:
             queued = add(outbox, effect)
             if queued is effect and outbox is getattr(self.hub, "_outbox", None):
-                self.expected[effect.id] = _text(_eager(self.hub, effect))
+                self.expected[effect.id] = _text(_eager(self, effect))
             return queued
 
         monkeypatch.setattr(Outbox, "add", recording)

@@ -12,6 +12,7 @@ from orderhub._allocation import Allocator
 from orderhub._catalog import Catalog, CatalogPolicy
 from orderhub._customers import CustomerMaster
 from orderhub._effects import RetryPolicy
+from orderhub._fulfilment import FulfillmentOrder
 from orderhub._hub_capture import CaptureCommands
 from orderhub._hub_cash import CashCommands
 from orderhub._hub_effects import EffectCommands
@@ -203,10 +204,16 @@ class OrderHub(
     def _now(self) -> datetime:
         return aware(self._clock.now(), "clock.now()")
 
-    def _record(self, events: Sequence[Event]) -> tuple[Event, ...]:
+    def _record(
+        self,
+        events: Sequence[Event],
+        fos_before: Mapping[str, tuple[FulfillmentOrder, ...]] | None = None,
+    ) -> tuple[Event, ...]:
+        """Log ``events`` (and what insight made of them) and derive their effects;
+        ``fos_before``: see :meth:`_effects_for`."""
         recorded = (*events, *self.insights._apply(events))
         self._events.extend(recorded)
-        self._effects_for(recorded)
+        self._effects_for(recorded, fos_before)
         return recorded
 
     # -- routing and allocation ----------------------------------------------------------
@@ -326,6 +333,7 @@ class OrderHub(
         if not units:
             return ()
         now = self._now()
+        fos_before = {order_id: self._alloc.fulfillment.of_order(order_id)}
         count = self._alloc.reject(order_id, location_id)
         for line_no, qty in units.items():
             order = self._alloc.unallocate(
@@ -350,7 +358,7 @@ class OrderHub(
             order, more = self._alloc._settle(self._orders[order_id], order, now, [])
             self._orders[order_id] = order
             events.extend(more)
-            self._record(events)
+            self._record(events, fos_before)
             held = self.hold(
                 order_id,
                 HoldKind.MANUAL,
@@ -369,7 +377,7 @@ class OrderHub(
         else:
             events.extend(self._route(order, now))
         events.extend(self._refill(self._orders[order_id], units, now))
-        return self._record(events)
+        return self._record(events, fos_before)
 
     def _refill(self, order: Order, lines: Mapping[int, int], now: datetime) -> list[Event]:
         """Offer units given back (by a cancellation, rejection or expiry) to the lines
@@ -389,6 +397,7 @@ class OrderHub(
         freed: dict[str, list[tuple[int, str, int, str]]] = {}
         for r in due:
             freed.setdefault(r.order_id, []).append((r.line_no, r.location_id, r.remaining, r.id))
+        fos_before = {oid: self._alloc.fulfillment.of_order(oid) for oid in freed}
         events: list[Event] = []
         for order_id, parts in freed.items():
             order = self._orders[order_id]
@@ -419,7 +428,7 @@ class OrderHub(
         for order_id, parts in freed.items():
             lines = {line_no: qty for line_no, _, qty, _ in parts}
             events.extend(self._refill(self._orders[order_id], lines, now))
-        return self._record(events)
+        return self._record(events, fos_before)
 
     def _rebuild_derived(self) -> None:
         """Rebuild the indexes a snapshot does not hold (:attr:`_rebuilt_on_restore`)."""

@@ -25,14 +25,23 @@ from orderhub._effects import (
 from orderhub._fulfilment import FulfillmentOrder, FulfillmentState
 from orderhub._journal import JournalEntry
 from orderhub._orders import ORDER_STATES, HoldKind, Order, OrderState
-from orderhub._payloads import cancellation, plain, sales_order
+from orderhub._payloads import (
+    WithdrawnLines,
+    fulfillment_withdrawal,
+    plain,
+    sales_order,
+    sales_order_cancellation,
+    withdrawn_lines,
+)
 from orderhub.errors import NotFound, ValidationError
 from orderhub.events import (
+    AssignmentRejected,
     CreditNoteIssued,
     EffectAbandoned,
     Event,
     InvoiceIssued,
     OrderCancelled,
+    OrderEdited,
     OrderLineCancelled,
     OrderRouted,
     OrderStateChanged,
@@ -58,7 +67,7 @@ _DISPATCH: tuple[tuple[type[Event] | tuple[type[Event], ...], int], ...] = (
     (InvoiceIssued, _INVOICED),
     (CreditNoteIssued, _CREDITED),
     (PaymentRecorded, _PAID),
-    ((OrderLineCancelled, ReservationsExpired), _WITHDRAWN),
+    ((OrderLineCancelled, ReservationsExpired, OrderEdited, AssignmentRejected), _WITHDRAWN),
     (OrderCancelled, _CANCELLED),
 )
 _ROLE_OF: dict[type, int | None] = {}
@@ -129,9 +138,22 @@ class EffectCommands:
             )
         )
 
-    def _effects_for(self, events: Sequence[Event]) -> None:
-        """Derive the outside actions of what just happened."""
-        for e in events:
+    def _effects_for(
+        self,
+        events: Sequence[Event],
+        fos_before: Mapping[str, tuple[FulfillmentOrder, ...]] | None = None,
+    ) -> None:
+        """Derive the outside actions of what just happened: ``events``, the last recorded.
+
+        ``fos_before`` holds, by order id, the fulfilment orders of the orders the command
+        may have taken units from (a cancellation, an expiry, an edit, a rejection), as they
+        were before it: what an announced one lost is withdrawn at its location, and, for a
+        cancellation, at its ERP.
+        """
+        unannounced = dict(fos_before) if fos_before else None
+        # order id → ERP → lines withdrawn, for the OrderCancelled later in this batch
+        for_whole: dict[str, dict[str, WithdrawnLines]] | None = None
+        for i, e in enumerate(events):
             role = _role(e.__class__)
             if role is None:
                 continue
@@ -178,19 +200,59 @@ class EffectCommands:
                     f"payment:{e.payment_id}",
                 )
             elif role == _WITHDRAWN:
-                assert isinstance(e, (OrderLineCancelled, ReservationsExpired))
-                self._effects_for_withdrawn(e.order_id)
+                assert isinstance(
+                    e, (OrderLineCancelled, ReservationsExpired, OrderEdited, AssignmentRejected)
+                )
+                if unannounced is not None and e.order_id in unannounced:
+                    fos = unannounced.pop(e.order_id)
+                    whole = self._effects_for_withdrawal(e, fos, events, i)
+                    if whole is not None:
+                        for_whole = for_whole or {}
+                        for_whole[e.order_id] = whole
             else:
                 assert isinstance(e, OrderCancelled)
+                by_erp = for_whole.pop(e.order_id, {}) if for_whole else {}
                 for erp in self._submitted.get(e.order_id, ()):
                     self._emit(
                         EffectKind.CANCEL_ORDER,
                         erp,
                         e.order_id,
-                        e,
-                        cancellation,
+                        (e, by_erp.get(erp, ())),
+                        sales_order_cancellation,
                         f"cancel:{e.order_id}:{erp}",
                     )
+
+    def _effects_for_withdrawal(
+        self,
+        event: OrderLineCancelled | ReservationsExpired | OrderEdited | AssignmentRejected,
+        fos_before: tuple[FulfillmentOrder, ...],
+        events: Sequence[Event],
+        i: int,
+    ) -> dict[str, WithdrawnLines] | None:
+        """The outside actions of ``event`` (``events[i]``, the first of its order's
+        withdrawals in the batch): the locations hear what left their fulfilment orders;
+        for a cancellation, so does each ERP — now, or, when the batch goes on to cancel
+        the whole order, with that cancellation (the lines are returned for it)."""
+        by_erp = self._effects_for_withdrawn(fos_before)
+        if not isinstance(event, OrderLineCancelled) or not by_erp:
+            return None  # expired, edited or rejected units move on: they stay ordered
+        order_id = event.order_id
+        if any(
+            type(later) is OrderCancelled and later.order_id == order_id
+            for later in events[i + 1 :]
+        ):
+            return by_erp
+        for erp in self._submitted.get(order_id, ()):
+            if erp in by_erp:
+                self._emit(
+                    EffectKind.CANCEL_ORDER,
+                    erp,
+                    order_id,
+                    (event, by_erp[erp]),
+                    sales_order_cancellation,
+                    self._numbered(f"cancel-lines:{order_id}:{erp}:"),
+                )
+        return None
 
     def _effects_for_routing(self, order_id: str) -> None:
         new = [
@@ -243,7 +305,8 @@ class EffectCommands:
     def _releases_follow_hold(self, order_id: str) -> None:
         """Hold back the pending releases of ``order_id`` while it is on hold, and let them
         go when it is not (a release whose fulfilment order was cancelled meanwhile is
-        called off instead). Only releases wait for a hold: the ERP's sales order, the
+        called off instead). The withdrawals in part of a fulfilment order whose release
+        waits wait with it. Only these wait for a hold: the ERP's sales order, the
         customer and the books go on."""
         held = self._orders[order_id].state is OrderState.ON_HOLD
         outbox = self._outbox
@@ -259,8 +322,13 @@ class EffectCommands:
                 continue
             elif fo.state is FulfillmentState.CANCELLED:
                 self._withdraw(fo)
+                continue
             else:
                 outbox.let_go(release.id)
+            # withdrawals in part go with their release
+            for part in self._withdrawals_in_part(fo.id):
+                if part.status is EffectStatus.PENDING:
+                    (outbox.hold_back if held else outbox.let_go)(part.id)
 
     def _hold_back_releases_of_held_orders(self) -> None:
         """Hold back every pending release of an order on hold (for a hub restored from a
@@ -275,17 +343,81 @@ class EffectCommands:
             if self._orders[order_id].state is OrderState.ON_HOLD:
                 self._releases_follow_hold(order_id)
 
-    def _effects_for_withdrawn(self, order_id: str) -> None:
-        """A fulfilment order already announced to its location was cancelled (its units
-        given back): tell the location to withdraw it, once."""
-        for fo in self._alloc.fulfillment.of_order(order_id):
-            if fo.id in self._released_fos and fo.state is FulfillmentState.CANCELLED:
-                self._withdraw(fo)
+    def _effects_for_withdrawn(
+        self, fos_before: tuple[FulfillmentOrder, ...]
+    ) -> dict[str, WithdrawnLines]:
+        """Tell each location what left its announced fulfilment orders since
+        ``fos_before``: a fulfilment order now cancelled is withdrawn whole (once, see
+        :meth:`_withdraw`); one that keeps units (or shipped the rest) is withdrawn in part,
+        once per withdrawal (held back with its release while that is held back); one the
+        location rejected is not its to hear of again. Returns, by ERP, the units withdrawn
+        from its fulfilment orders (rejected ones aside) per order line."""
+        book = self._alloc.fulfillment
+        by_erp: dict[str, dict[int, tuple[str, int]]] = {}
+        for before in fos_before:
+            if not before.is_open or before.id not in self._released_fos:
+                continue
+            after = book.get(before.id)
+            lines = withdrawn_lines(before, after)
+            if not lines or after.state is FulfillmentState.REJECTED:
+                continue
+            if after.state is FulfillmentState.CANCELLED:
+                self._withdraw(after)
+            else:
+                self._withdraw_part(before, after)
+            at_erp = by_erp.setdefault(after.erp, {})
+            for line_no, sku, quantity in lines:
+                held = at_erp.get(line_no)
+                at_erp[line_no] = (sku, quantity + (held[1] if held else 0))
+        return {
+            erp: tuple((n, sku, q) for n, (sku, q) in sorted(lines_of.items()))
+            for erp, lines_of in by_erp.items()
+        }
+
+    def _withdraw_part(self, before: FulfillmentOrder, after: FulfillmentOrder) -> None:
+        """Tell the location that ``after`` keeps only part of what ``before`` had. While
+        the release is held back (its order on hold), so is this: it goes with the release,
+        after it."""
+        outbox = self._outbox
+        key = self._numbered(f"cancel-fulfillment-lines:{after.id}:")
+        location = self._alloc.network.get(after.location_id)
+        target = location.vendor if location.vendor is not None else "default"
+        self._emit(
+            EffectKind.CANCEL_FULFILLMENT,
+            target,
+            after.id,
+            (before, after),
+            fulfillment_withdrawal,
+            key,
+        )
+        release = outbox.pending_with_key(f"release:{after.id}")
+        if release is not None and outbox.is_held_back(release.id):
+            withdrawal = outbox.pending_with_key(key)
+            assert withdrawal is not None
+            outbox.hold_back(withdrawal.id)
+
+    def _withdrawals_in_part(self, fulfillment_order_id: str) -> list[Effect]:
+        """The withdrawals in part of a fulfilment order, in order, whatever their status."""
+        return self._series(f"cancel-fulfillment-lines:{fulfillment_order_id}:")
+
+    def _series(self, prefix: str) -> list[Effect]:
+        """The effects queued under the keys ``prefix`` + 1, 2, … in order (a few at most:
+        looked up one by one)."""
+        out: list[Effect] = []
+        while (found := self._outbox.with_key(f"{prefix}{len(out) + 1}")) is not None:
+            out.append(found)
+        return out
+
+    def _numbered(self, prefix: str) -> str:
+        """The next key of the series ``prefix`` + 1, 2, …: one per withdrawal, fixed once
+        its effect is queued, the same after a restore or a replay."""
+        return f"{prefix}{len(self._series(prefix)) + 1}"
 
     def _withdraw(self, fo: FulfillmentOrder) -> None:
         """Tell the location of the cancelled ``fo`` to withdraw it — unless it cannot have
         had it: a release held back (its order on hold) is called off instead, and the
-        location is told only if an attempt to release was made."""
+        location is told only if an attempt to release was made. Withdrawals in part held
+        back with the release are called off either way (nothing is left of it)."""
         outbox = self._outbox
         key = f"release:{fo.id}"
         release = outbox.pending_with_key(key)
@@ -293,6 +425,9 @@ class EffectCommands:
             called_off = evolve_effect(release, status=EffectStatus.CANCELLED)
             outbox.put(release, called_off)
             release = called_off
+            for part in self._withdrawals_in_part(fo.id):
+                if part.status is EffectStatus.PENDING and outbox.is_held_back(part.id):
+                    outbox.put(part, evolve_effect(part, status=EffectStatus.CANCELLED))
         else:
             release = outbox.with_key(key)
         if (

@@ -30,6 +30,7 @@ from orderhub.events import (
 
 if TYPE_CHECKING:
     from orderhub._allocation import Allocator
+    from orderhub._fulfilment import FulfillmentOrder
     from orderhub._hub_capture import _Priced
     from orderhub._queue import IntakeQueue
 
@@ -54,7 +55,11 @@ class OrderCommands:
         _queue: IntakeQueue
 
         def _now(self) -> datetime: ...
-        def _record(self, events: Sequence[Event]) -> tuple[Event, ...]: ...
+        def _record(
+            self,
+            events: Sequence[Event],
+            fos_before: Mapping[str, tuple[FulfillmentOrder, ...]] | None = None,
+        ) -> tuple[Event, ...]: ...
         def order(self, order_id: str) -> Order: ...
         def _price(self, request: OrderRequest) -> _Priced: ...
         def _route(self, order: Order, now: datetime) -> list[Event]: ...
@@ -164,8 +169,9 @@ class OrderCommands:
                 value=quantity,
                 entity_id=order_id,
             )
+        fos_before = self._alloc.fulfillment.of_order(order_id)
         updated = self._cancel_units(order, line_no, quantity, reason)
-        return self._store_after_cancel(order, updated, [(line_no, quantity)], reason)
+        return self._store_after_cancel(order, updated, [(line_no, quantity)], reason, fos_before)
 
     def cancel(self, order_id: str, *, reason: str = "") -> tuple[Event, ...]:
         """Cancel everything still cancellable on every line of the order.
@@ -176,6 +182,7 @@ class OrderCommands:
         if order.state is OrderState.CANCELLED:
             return ()
         order._check_lines_changeable()
+        fos_before = self._alloc.fulfillment.of_order(order_id)
         updated = order
         cancelled: list[tuple[int, int]] = []
         for line in order.lines:
@@ -183,7 +190,7 @@ class OrderCommands:
             if n:
                 updated = self._cancel_units(updated, line.line_no, n, reason)
                 cancelled.append((line.line_no, n))
-        return self._store_after_cancel(order, updated, cancelled, reason)
+        return self._store_after_cancel(order, updated, cancelled, reason, fos_before)
 
     def _cancellable(self, order: Order, line_no: int) -> int:
         q = order.line(line_no).quantities
@@ -207,7 +214,12 @@ class OrderCommands:
         )
 
     def _store_after_cancel(
-        self, before: Order, order: Order, cancelled: list[tuple[int, int]], reason: str
+        self,
+        before: Order,
+        order: Order,
+        cancelled: list[tuple[int, int]],
+        reason: str,
+        fos_before: tuple[FulfillmentOrder, ...],
     ) -> tuple[Event, ...]:
         now = self._now()
         events: list[Event] = [
@@ -243,7 +255,7 @@ class OrderCommands:
             events.extend(self._refill(order, dict(cancelled), now))
         if order.state is OrderState.INVOICED:
             events.extend(self._close_paid(order.customer_id, now))
-        return self._record(events)
+        return self._record(events, {order.id: fos_before})
 
     # -- editing -------------------------------------------------------------------------
 
@@ -315,6 +327,7 @@ class OrderCommands:
 
         # Everything is valid: apply.
         now = self._now()
+        fos_before = self._alloc.fulfillment.of_order(order_id)
         updated = order
         for line_no, target in targets.items():
             q = updated.line(line_no).quantities
@@ -368,7 +381,7 @@ class OrderCommands:
         if not any(line.quantities.open for line in updated.lines):
             self._queue.remove(order_id)  # nothing left to route
         events.extend(self._refill(updated, dict.fromkeys(targets, 0), now))
-        return self._record(events)
+        return self._record(events, {order_id: fos_before})
 
     def _edit_targets(
         self, order: Order, quantities: Mapping[int, int], remove: Sequence[int]

@@ -11,12 +11,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from orderhub.events import OrderCancelled
+
 if TYPE_CHECKING:
     from orderhub._fulfilment import FulfillmentOrder
     from orderhub._orders import Order
-    from orderhub.events import OrderCancelled
+    from orderhub.events import OrderLineCancelled
 
-__all__ = ["cancellation", "plain", "sales_order"]
+__all__ = [
+    "cancellation",
+    "fulfillment_withdrawal",
+    "plain",
+    "sales_order",
+    "sales_order_cancellation",
+    "withdrawn_lines",
+]
+
+WithdrawnLines = tuple[tuple[int, str, int], ...]
+"""Units taken off a document: ``(line_no, sku, quantity)`` per order line."""
 
 
 _unstructure: Callable[[Any], Any] | None = None
@@ -50,5 +62,46 @@ def sales_order(source: tuple[Order | FulfillmentOrder, ...]) -> dict[str, Any]:
 
 
 def cancellation(event: OrderCancelled) -> dict[str, Any]:
-    """A cancelled sales order's payload: the order and the reason."""
+    """A cancelled sales order's payload as hubs before partial cancellations made it: the
+    order and the reason. Emits nothing now; kept so that snapshots naming it restore."""
     return {"order_id": event.order_id, "reason": event.reason}
+
+
+def _lines(lines: WithdrawnLines) -> list[dict[str, Any]]:
+    return [{"line_no": n, "sku": sku, "quantity": q} for n, sku, q in lines]
+
+
+def sales_order_cancellation(
+    source: tuple[OrderCancelled | OrderLineCancelled, WithdrawnLines],
+) -> dict[str, Any]:
+    """The payload of a cancellation sent to one ERP, from ``(event, lines)``: the order,
+    the reason, ``whole_order`` (true when the event is the order's :class:`OrderCancelled`:
+    nothing is left of the sales order) and the ``lines`` whose units this cancellation took
+    off the ERP's fulfilment orders (``line_no``, ``sku``, ``quantity`` withdrawn)."""
+    event, lines = source
+    return {
+        "order_id": event.order_id,
+        "reason": event.reason,
+        "whole_order": isinstance(event, OrderCancelled),
+        "lines": _lines(lines),
+    }
+
+
+def fulfillment_withdrawal(source: tuple[FulfillmentOrder, FulfillmentOrder]) -> dict[str, Any]:
+    """The payload withdrawing part of a fulfilment order, from ``(before, after)``: the
+    fulfilment order as it now stands (its ``lines`` are what remains to ship) and the
+    ``withdrawn`` units (``line_no``, ``sku``, ``quantity``) that ``before`` had and
+    ``after`` has not."""
+    before, after = source
+    return {**plain(after), "withdrawn": _lines(withdrawn_lines(before, after))}
+
+
+def withdrawn_lines(before: FulfillmentOrder, after: FulfillmentOrder) -> WithdrawnLines:
+    """The units of each line that ``before`` (a fulfilment order) had and ``after`` (the
+    same one, later) has not, in line order."""
+    left = {fl.line_no: fl.quantity for fl in after.lines}
+    return tuple(
+        (fl.line_no, fl.sku, fl.quantity - left.get(fl.line_no, 0))
+        for fl in before.lines
+        if fl.quantity > left.get(fl.line_no, 0)
+    )

@@ -93,7 +93,15 @@ class ErpAdapter(Protocol):
         ...
 
     def cancel_order(self, payload: Payload, key: str) -> Outcome:
-        """Cancel a sales order (or some of its lines)."""
+        """Cancel a sales order (or some of its lines).
+
+        The payload holds ``order_id``, ``reason``, ``whole_order`` and ``lines`` (each
+        ``line_no``, ``sku``, ``quantity``): the units of the lines routed to this ERP that
+        this cancellation withdrew. With ``whole_order`` false the sales order stays, less
+        those units; with it true, nothing is left of the order (``lines`` then names the
+        units that were still on it, possibly none). Each cancellation comes under its own
+        key, so two partial cancellations of one line are two calls.
+        """
         ...
 
     def post_invoice(self, payload: Payload, key: str) -> Outcome:
@@ -122,7 +130,15 @@ class FulfillmentAdapter(Protocol):
         ...
 
     def cancel(self, payload: Payload, key: str) -> Outcome:
-        """Withdraw a fulfilment order."""
+        """Withdraw a fulfilment order, or part of it.
+
+        The payload is the fulfilment order as it now stands (the shape of a release). In
+        state ``cancelled`` the whole document is withdrawn. Otherwise only part is:
+        ``withdrawn`` lists the units taken off (``line_no``, ``sku``, ``quantity``) and
+        ``lines`` what remains (amend the document to them). Each withdrawal comes under
+        its own key. It may come before the release it amends was acknowledged: an adapter
+        that does not know the document yet answers :class:`Failed`, to be retried.
+        """
         ...
 
 
@@ -142,7 +158,8 @@ class AsyncErpAdapter(Protocol):
         ...
 
     async def cancel_order(self, payload: Payload, key: str) -> Outcome:
-        """See :meth:`ErpAdapter.cancel_order`."""
+        """Cancel a sales order, or some of its lines: ``whole_order`` says which, and
+        ``lines`` the units withdrawn (see :meth:`ErpAdapter.cancel_order`)."""
         ...
 
     async def post_invoice(self, payload: Payload, key: str) -> Outcome:
@@ -170,7 +187,9 @@ class AsyncFulfillmentAdapter(Protocol):
         ...
 
     async def cancel(self, payload: Payload, key: str) -> Outcome:
-        """See :meth:`FulfillmentAdapter.cancel`."""
+        """Withdraw a fulfilment order, or part of it: unless its ``state`` is
+        ``cancelled``, ``withdrawn`` lists the units taken off and ``lines`` what remains
+        (see :meth:`FulfillmentAdapter.cancel`)."""
         ...
 
 

@@ -128,7 +128,8 @@ class InMemoryErp(_Recorder):
         return self._do("submit_order", payload, key)
 
     def cancel_order(self, payload: Mapping[str, Any], key: str) -> Outcome:
-        """Record a cancellation."""
+        """Record a cancellation, of the whole sales order or of some of its lines (one
+        document per key: two partial cancellations are two documents)."""
         return self._do("cancel_order", payload, key)
 
     def post_invoice(self, payload: Mapping[str, Any], key: str) -> Outcome:
@@ -161,7 +162,8 @@ class InMemoryFulfillment(_Recorder):
         return self._do("release", payload, key)
 
     def cancel(self, payload: Mapping[str, Any], key: str) -> Outcome:
-        """Record a withdrawn fulfilment order."""
+        """Record a withdrawal, of a whole fulfilment order or of part of it (one
+        document per key)."""
         return self._do("cancel", payload, key)
 
 

@@ -150,8 +150,9 @@ class HubMachine(RuleBasedStateMachine):
     write-offs, returns, reservation expiry and time passing; after every step it checks
     stock conservation, allocations held by reservations, line reconciliation, invoice
     arithmetic, the receivables identity and aging partition, closed orders owing nothing,
-    the journal, revenue recognition, exactly-once external documents, and that no release
-    reaches a location while its order is on hold.
+    the journal, revenue recognition, exactly-once external documents, that no release
+    reaches a location while its order is on hold, that locations hold what the hub holds,
+    and that cancellations reach the ERPs.
 
     See the module docstring for subclassing.
     """
@@ -311,6 +312,20 @@ class HubMachine(RuleBasedStateMachine):
         """Invoices with at most 5.00 left open."""
         return [i.id for i in self.open_invoices() if self.open_amount(i.id) <= SMALL]
 
+    def routed_lines(self) -> list[tuple[str, int, int]]:
+        """(order, line, units cancellable) of lines with units routed and announced to a
+        location that has not acknowledged the release yet (they can still be cancelled)."""
+        out = []
+        for o in self.hub.orders():
+            state = o.resume_state if o.state is OrderState.ON_HOLD else o.state
+            if state not in (OrderState.ALLOCATED, OrderState.PARTIALLY_ALLOCATED):
+                continue
+            for line in o.lines:
+                q = line.quantities
+                if q.allocated:
+                    out.append((o.id, line.line_no, q.open + q.backordered + q.allocated))
+        return out
+
     def returnable(self) -> list[tuple[str, int, int]]:
         """(order, line, units) that could still be returned."""
         out = []
@@ -335,6 +350,49 @@ class HubMachine(RuleBasedStateMachine):
             assert len(self.hub.stock.movements()) == moves, "a refused command moved stock"
             assert len(self.hub.journal.entries()) == docs, "a refused command journaled"
             return True
+        return False
+
+    def cancelled_and_told(self, command: Any, order_id: str, *args: Any, **kwargs: Any) -> bool:
+        """Run a cancellation of ``order_id`` that may be refused (True if it was); check
+        that it tells each ERP and location exactly what it took off the fulfilment orders
+        already announced to them, one withdrawal per fulfilment order touched."""
+        hub = self.hub
+        before = {fo.id: fo for fo in hub.fulfillment_orders(order_id)}
+        known = len(hub.effects())
+        if self.refused(command, order_id, *args, **kwargs):
+            assert len(hub.effects()) == known, "a refused cancellation queued effects"
+            return True
+        taken: dict[str, dict[int, int]] = {}
+        touched: list[str] = []
+        for fo in hub.fulfillment_orders(order_id):
+            was = before.get(fo.id)
+            left = {line.line_no: line.quantity for line in fo.lines}
+            for line in was.lines if was is not None else ():
+                gone = line.quantity - left.get(line.line_no, 0)
+                if gone > 0:
+                    at = taken.setdefault(fo.erp, {})
+                    at[line.line_no] = at.get(line.line_no, 0) + gone
+                    touched.append(fo.id)
+        told: dict[str, dict[int, int]] = {}
+        withdrawn: list[str] = []
+        unsent: set[str] = set()  # releases called off before any attempt: nothing to withdraw
+        for e in hub.effects():
+            if (
+                e.kind is EffectKind.RELEASE_FULFILLMENT
+                and e.status is EffectStatus.CANCELLED
+                and not e.attempts
+            ):
+                unsent.add(e.subject_id)
+        for e in hub.effects()[known:]:
+            if e.kind is EffectKind.CANCEL_ORDER and e.subject_id == order_id:
+                for line in e.payload["lines"]:
+                    at = told.setdefault(e.target, {})
+                    at[line["line_no"]] = at.get(line["line_no"], 0) + line["quantity"]
+            elif e.kind is EffectKind.CANCEL_FULFILLMENT:
+                withdrawn.append(e.subject_id)
+        assert told == taken, (order_id, told, taken)
+        expected = sorted(set(touched) - unsent)
+        assert sorted(withdrawn) == expected, (order_id, withdrawn, touched)
         return False
 
     # -- rules: intake and routing ---------------------------------------------------------
@@ -437,14 +495,30 @@ class HubMachine(RuleBasedStateMachine):
     @precondition(lambda self: any(True for _ in self.hub.orders()))
     @rule(data=st.data(), whole=st.booleans())
     def cancel(self, data: st.DataObject, whole: bool) -> None:
-        """Cancel a line (some units) or a whole order; a refusal changes nothing."""
+        """Cancel a whole order, or some units of a line — of a line routed, if any, whose
+        sales order and release went out; a refusal changes nothing, and each cancellation
+        must tell the ERPs and locations what it took off."""
+        routed = self.routed_lines()
+        if routed and not whole:
+            order_id, line_no, most = data.draw(st.sampled_from(routed))
+            refused = self.cancelled_and_told(
+                self.hub.cancel_line,
+                order_id,
+                line_no,
+                data.draw(st.integers(1, most)),
+                reason="one fewer",
+            )
+            assert not refused, "a cancellable quantity was refused"
+            return
         order = data.draw(st.sampled_from(list(self.hub.orders())))
         if whole:
-            self.refused(self.hub.cancel, order.id, reason="changed mind")
+            self.cancelled_and_told(self.hub.cancel, order.id, reason="changed mind")
         else:
             line = data.draw(st.sampled_from(order.lines))
             qty = data.draw(st.none() | st.integers(1, line.quantity))
-            self.refused(self.hub.cancel_line, order.id, line.line_no, qty, reason="changed mind")
+            self.cancelled_and_told(
+                self.hub.cancel_line, order.id, line.line_no, qty, reason="changed mind"
+            )
 
     @precondition(lambda self: any(True for _ in self.hub.orders()))
     @rule(data=st.data(), kind=st.sampled_from(HoldKind))
@@ -653,7 +727,9 @@ class HubMachine(RuleBasedStateMachine):
             assert (*where, e.idempotency_key) not in effects, e.idempotency_key
             effects[(*where, e.idempotency_key)] = e
             subject = (e.kind.value, e.target, e.subject_id)
-            if e.kind.value not in ("submit_order", "cancel_order"):
+            if e.kind.value not in ("submit_order", "cancel_order", "cancel"):
+                # (a sales order or a fulfilment order may be withdrawn in parts, each
+                # under its own key)
                 assert subject not in subjects, f"{subject} queued twice"
             subjects.add(subject)
             recorder = recorders.get(where)
@@ -671,3 +747,68 @@ class HubMachine(RuleBasedStateMachine):
                 effect = effects.get((*where, key))
                 assert effect is not None, f"{where} holds a document no effect asked for: {key}"
                 assert effect.kind.value == action, key
+
+    @invariant()
+    def locations_hold_what_the_hub_holds(self) -> None:
+        """A location that got every release and withdrawal of a fulfilment order holds,
+        replaying their payloads in the hub's order, the units the hub holds on it (none
+        once it is cancelled)."""
+        recorders = self.recorders()
+        sent: dict[str, list[Effect]] = {}
+        for e in self.hub.effects():
+            if e.kind.port == "fulfillment":
+                sent.setdefault(e.subject_id, []).append(e)
+        for fo_id, effects in sent.items():
+            fo = self.hub.fulfillment_order(fo_id)
+            recorder = recorders.get(("fulfillment", effects[0].target))
+            if (
+                recorder is None
+                or fo.state is FulfillmentState.REJECTED  # the location said no itself
+                or any(e.status is not EffectStatus.SUCCEEDED for e in effects)
+            ):
+                continue
+            held: dict[int, int] | None = None
+            for e in effects:
+                payload = recorder.documents[e.idempotency_key][1]
+                if payload is None:  # an adapter that keeps no payloads
+                    break
+                if payload["state"] == FulfillmentState.CANCELLED.value:
+                    held = None
+                else:
+                    held = {line["line_no"]: line["quantity"] for line in payload["lines"]}
+            else:
+                if fo.state is FulfillmentState.CANCELLED:
+                    assert held is None, fo_id
+                else:
+                    assert held == {line.line_no: line.quantity for line in fo.lines}, fo_id
+
+    @invariant()
+    def cancellations_reach_the_erps(self) -> None:
+        """Only an ERP that got the sales order is told of its cancellation; no ERP is told
+        of more cancelled units of a line than the line has cancelled; an order cancelled
+        whole is cancelled whole, once, at every ERP that got its sales order."""
+        submitted: dict[str, set[str]] = {}
+        whole: dict[str, list[str]] = {}
+        told: dict[tuple[str, int], int] = {}
+        for e in self.hub.effects():
+            if e.kind.value == "submit_order":
+                submitted.setdefault(e.subject_id, set()).add(e.target)
+            elif e.kind.value == "cancel_order":
+                assert e.target in submitted.get(e.subject_id, ()), e.idempotency_key
+                payload = e.payload
+                if payload["whole_order"]:
+                    whole.setdefault(e.subject_id, []).append(e.target)
+                else:
+                    assert payload["lines"], e.idempotency_key
+                for line in payload["lines"]:
+                    key = (e.subject_id, line["line_no"])
+                    told[key] = told.get(key, 0) + line["quantity"]
+        for (order_id, line_no), units in told.items():
+            cancelled = self.hub.order(order_id).line(line_no).quantities.cancelled
+            assert units <= cancelled, (order_id, line_no, units, cancelled)
+        for order in self.hub.orders():
+            erps = sorted(submitted.get(order.id, ()))
+            if order.state is OrderState.CANCELLED:
+                assert sorted(whole.get(order.id, ())) == erps, order.id
+            else:
+                assert order.id not in whole, order.id

@@ -18,7 +18,8 @@ let the suites count documents in your system as well; override :meth:`payload_f
 adapter needs different payloads; override :meth:`close_adapter` to tear one down.
 
 The payloads are the real, JSON-safe payloads a small hub flow produces (order, customer,
-fulfilment order, invoice, credit note, payment, journal entry).
+fulfilment order, a line partly cancelled after routing, invoice, credit note, payment,
+journal entry).
 """
 
 from __future__ import annotations
@@ -108,7 +109,20 @@ def _flow_payloads() -> dict[str, Mapping[str, Any]]:
             lines=[LineRequest(sku="TENT-2P", quantity=2)],
         )
     )
+    changed = hub.capture(
+        OrderRequest(
+            channel=Channel.WEB,
+            external_id="W-1002",
+            customer=CustomerIdentity(email="ann@example.com"),
+            ship_to=Address(
+                line1="1 Main St", city="Chicago", country="US", geo=GeoPoint(41.88, -87.63)
+            ),
+            lines=[LineRequest(sku="TENT-2P", quantity=3)],
+        )
+    ).order
     hub.process()
+    # One tent of the second order is cancelled after its sales order and release went out.
+    hub.cancel_line(changed.id, 1, 1, reason="customer changed their mind")
 
     def settle() -> None:
         while due := hub.pending_effects():
@@ -116,7 +130,7 @@ def _flow_payloads() -> dict[str, Mapping[str, Any]]:
                 hub.resolve(effect, Succeeded(f"ref-{effect.id}"))
 
     settle()
-    (order,) = hub.orders()
+    order = next(o for o in hub.orders() if o.id != changed.id)
     for fo in hub.fulfillment_orders(order.id):
         hub.confirm_shipment(fo.id, fo.to_ship, carrier="UPS", tracking=f"1Z-{fo.id}")
     (invoice,) = hub.invoices()
@@ -128,9 +142,6 @@ def _flow_payloads() -> dict[str, Mapping[str, Any]]:
     payloads: dict[str, Mapping[str, Any]] = {}
     for effect in hub.effects():
         payloads.setdefault(effect.kind.value, json.loads(json.dumps(dict(effect.payload))))
-    cancellation = {"order_id": order.id, "reason": "customer changed their mind"}
-    payloads.setdefault("cancel_order", cancellation)
-    payloads.setdefault("cancel", {**cancellation, "fulfillment_order_id": "fulfillment-1"})
     return payloads
 
 
